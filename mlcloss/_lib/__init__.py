@@ -1,0 +1,1 @@
+"""Infrastructure shared by every loss: namespaces, validation, reduction, stable primitives."""

@@ -1,0 +1,52 @@
+"""Resolve the array-API namespace of a loss's inputs.
+
+NumPy, PyTorch, JAX, CuPy, Dask and array-api-strict go through
+array-api-compat; TensorFlow, which array-api-compat does not cover, gets the
+small namespace of :mod:`mlcloss.backends.tensorflow`. No framework is
+imported here: arrays are recognised by the module of their type.
+"""
+
+from __future__ import annotations
+
+import array_api_compat
+
+from ..backends import tensorflow as _tf
+
+_SCALARS = (bool, int, float, complex)
+
+
+def array_namespace(*arrays):
+    """Return the array-API namespace shared by ``arrays``.
+
+    ``None`` and Python scalars are ignored. Arrays of two different
+    libraries (a torch tensor beside a NumPy array, say) raise ``TypeError``
+    naming both, as array-api-compat does: convert one of them first.
+    """
+    arrays = [a for a in arrays if a is not None and type(a) not in _SCALARS]
+    if not arrays:
+        raise TypeError("mlcloss: expected at least one array argument, received none")
+    n_tf = sum(_tf.is_tensorflow_array(a) for a in arrays)
+    if n_tf:
+        if n_tf != len(arrays):
+            raise TypeError(_mixed_message(arrays))
+        return _tf.namespace()
+    try:
+        return array_api_compat.array_namespace(*arrays)
+    except TypeError as error:
+        raise TypeError(_mixed_message(arrays)) from error
+
+
+def _mixed_message(arrays) -> str:
+    kinds = sorted({f"{type(a).__module__}.{type(a).__qualname__}" for a in arrays})
+    return (
+        "mlcloss: all array arguments must come from one array library, received "
+        + ", ".join(kinds)
+        + "; convert them to one library first (e.g. with that library's asarray)"
+    )
+
+
+def device(x):
+    """The device of ``x`` (for TensorFlow, its device string)."""
+    if _tf.is_tensorflow_array(x):
+        return x.device or None
+    return array_api_compat.device(x)

@@ -1,0 +1,42 @@
+"""Numerically stable building blocks, written once over a backend's primitives.
+
+Every function takes the namespace ``xp`` and its adapter ``backend`` (see
+:mod:`mlcloss.backends`); the adapter supplies the native kernels, these
+functions add the masking and the guards that make empty sets and ``-inf``
+entries safe for both the value and the gradient.
+"""
+
+from __future__ import annotations
+
+_NEG_INF = float("-inf")
+
+
+def masked_logsumexp(xp, backend, x, *, where=None, axis: int = -1):
+    """log Σ_{i: where_i} e^{x_i} along ``axis``.
+
+    An empty set (no True in ``where``, or only ``-inf`` entries) gives
+    ``-inf`` with a zero gradient, never NaN: such rows are fed to the native
+    logsumexp as zeros (finite backward) and replaced afterwards — the
+    "double where". NaN entries that are selected propagate.
+    """
+    if where is not None:
+        x = xp.where(where, x, _NEG_INF)
+    peak = xp.max(x, axis=axis, keepdims=True)
+    nonempty = peak != _NEG_INF  # NaN != -inf: a NaN row stays visible
+    lse = backend.logsumexp(xp.where(nonempty, x, 0.0), axis)
+    return xp.where(xp.squeeze(nonempty, axis=axis), lse, _NEG_INF)
+
+
+def log1p_sum_exp(xp, backend, x, *, where=None, axis: int = -1):
+    """log(1 + Σ_{i: where_i} e^{x_i}) = softplus(logsumexp(x)) along ``axis``.
+
+    Exact in every regime: when the sum is tiny, softplus returns it to full
+    relative precision (log1p), when it is huge, softplus returns the
+    logsumexp itself; an empty set gives exactly 0 with a zero gradient.
+    """
+    return backend.softplus(masked_logsumexp(xp, backend, x, where=where, axis=axis))
+
+
+def log_where(xp, x, where):
+    """log(x) where ``where`` holds, 0 elsewhere (double where: no log 0 in the gradient)."""
+    return xp.log(xp.where(where, x, 1.0))

@@ -1,0 +1,135 @@
+"""Input checks.
+
+Static problems (shapes, dtypes, options) raise ``ValueError``/``TypeError``
+naming the argument, what was received and what was expected. Value problems
+(a label index out of range, a soft label outside [0, 1]) depend on the data:
+they raise ``ValueError`` when the data is concrete and in host memory, and
+otherwise (under tracing, on accelerators, for lazy arrays) the affected rows
+of the loss become NaN, so a bad label can never hide behind a plausible
+finite number. :func:`set_value_checks` turns the value checks off globally.
+"""
+
+from __future__ import annotations
+
+import contextlib
+
+_VALUE_CHECKS = {"enabled": True}
+
+
+def set_value_checks(enabled: bool) -> bool:
+    """Turn the data-dependent label checks on or off; return the previous setting.
+
+    With checks off, no label value is inspected: out-of-range indices and
+    soft labels outside [0, 1] are then the caller's responsibility.
+    """
+    previous = _VALUE_CHECKS["enabled"]
+    _VALUE_CHECKS["enabled"] = bool(enabled)
+    return previous
+
+
+@contextlib.contextmanager
+def value_checks(enabled: bool):
+    """Context manager form of :func:`set_value_checks`."""
+    previous = set_value_checks(enabled)
+    try:
+        yield
+    finally:
+        set_value_checks(previous)
+
+
+def value_checks_enabled() -> bool:
+    return _VALUE_CHECKS["enabled"]
+
+
+def check_values(xp, backend, bad_rows, *, name: str, expected: str):
+    """Check a boolean array ``bad_rows`` that marks rows with invalid values.
+
+    Returns ``None`` when there is nothing to poison (checks off, or the data
+    was concrete and passed); raises ``ValueError`` naming ``name`` when the
+    data is concrete and some row is bad; returns ``bad_rows`` otherwise, for
+    :func:`poison_rows`.
+    """
+    if not value_checks_enabled():
+        return None
+    if backend.is_concrete(bad_rows):
+        if bool(xp.any(bad_rows)):
+            count = int(xp.sum(xp.astype(bad_rows, xp.int64)))
+            raise ValueError(
+                f"mlcloss: {name} has invalid values in {count} row(s); expected {expected} "
+                "(mlcloss.set_value_checks(False) turns this check off)"
+            )
+        return None
+    return bad_rows
+
+
+def poison_rows(xp, loss, bad_rows):
+    """Set ``loss`` to NaN where ``bad_rows`` is True (a no-op for ``None``)."""
+    if bad_rows is None:
+        return loss
+    return xp.where(bad_rows, xp.full_like(loss, float("nan")), loss)
+
+
+def normalize_axis(axis, ndim: int, *, name: str = "axis") -> int:
+    """Return ``axis`` as a non-negative index into ``ndim`` dimensions."""
+    if isinstance(axis, bool) or not isinstance(axis, int):
+        raise TypeError(f"mlcloss: {name} must be an int, received {type(axis).__name__}")
+    if not -ndim <= axis < ndim:
+        raise ValueError(
+            f"mlcloss: {name}={axis} is out of range for an array of {ndim} dimension(s); "
+            f"expected an integer in [{-ndim}, {ndim - 1}]"
+        )
+    return axis % ndim
+
+
+def check_ndim(x, ndim: int, *, name: str, layout: str) -> None:
+    """Raise ``ValueError`` unless ``x`` has ``ndim`` dimensions (``layout`` names them)."""
+    if x.ndim != ndim:
+        raise ValueError(
+            f"mlcloss: {name} must have {ndim} dimensions {layout}, received shape {tuple(x.shape)}"
+        )
+
+
+def check_same_shape(a, b, *, names: tuple[str, str]) -> None:
+    """Raise ``ValueError`` unless ``a`` and ``b`` have the same shape."""
+    if tuple(a.shape) != tuple(b.shape):
+        raise ValueError(
+            f"mlcloss: {names[1]} must have the shape of {names[0]} {tuple(a.shape)}, "
+            f"received {tuple(b.shape)}"
+        )
+
+
+def check_broadcastable(x, shape, *, name: str, target: str) -> None:
+    """Raise ``ValueError`` unless ``x`` broadcasts to ``shape`` (without growing it)."""
+    xs = tuple(x.shape)
+    ok = len(xs) <= len(shape) and all(
+        d in (1, t) or d is None or t is None for d, t in zip(reversed(xs), reversed(tuple(shape)))
+    )
+    if not ok:
+        raise ValueError(
+            f"mlcloss: {name} must be broadcastable to the shape of {target} "
+            f"{tuple(shape)}, received shape {xs}"
+        )
+
+
+def check_label_dtype(xp, labels, *, name: str = "labels") -> None:
+    """Labels may be bool, integer or real floating."""
+    if not xp.isdtype(labels.dtype, ("bool", "integral", "real floating")):
+        raise TypeError(
+            f"mlcloss: {name} must have a bool, integer or real floating dtype, "
+            f"received {labels.dtype}"
+        )
+
+
+def check_index_dtype(xp, labels, *, name: str = "labels") -> None:
+    """Index labels must be integers."""
+    if not xp.isdtype(labels.dtype, "integral"):
+        raise TypeError(
+            f"mlcloss: {name} must hold class indices with an integer dtype, "
+            f"received {labels.dtype}"
+        )
+
+
+def check_bool_mask(xp, mask, *, name: str) -> None:
+    """Masks must be bool (integers 0/1 are accepted for token masks by the callers)."""
+    if not xp.isdtype(mask.dtype, "bool"):
+        raise TypeError(f"mlcloss: {name} must have dtype bool, received {mask.dtype}")

@@ -1,0 +1,64 @@
+"""The pure array-API fallback for every primitive an adapter may supply."""
+
+from __future__ import annotations
+
+import array_api_compat
+
+
+class Backend:
+    """Primitives written against the array API standard alone.
+
+    Framework adapters subclass this and override what their framework does
+    natively; anything they do not override falls back to these definitions.
+    """
+
+    name = "array-api"
+
+    def __init__(self, xp):
+        self.xp = xp
+
+    def stop_gradient(self, x):
+        """``x`` with its gradient cut. Libraries without autograd need nothing."""
+        return x
+
+    def logsumexp(self, x, axis: int):
+        """log Σ exp(x) along ``axis``, shifted by the (gradient-stopped) max.
+
+        Callers guarantee each reduced row has a finite max.
+        """
+        xp = self.xp
+        shift = self.stop_gradient(xp.max(x, axis=axis, keepdims=True))
+        total = xp.sum(xp.exp(x - shift), axis=axis)
+        return xp.log(total) + xp.squeeze(shift, axis=axis)
+
+    def softplus(self, x):
+        """log(1 + e^x) = max(x, 0) + log1p(e^{-|x|}): exact in both tails."""
+        xp = self.xp
+        return xp.maximum(x, xp.zeros_like(x)) + xp.log1p(xp.exp(-xp.abs(x)))
+
+    def sigmoid(self, x):
+        """σ(x) = exp(-softplus(-x)): no overflow for either sign."""
+        return self.xp.exp(-self.softplus(-x))
+
+    def multi_hot(self, indices, valid, num_classes: int):
+        """Boolean ``[..., num_classes]``: True at ``indices[..., k]`` where ``valid[..., k]``.
+
+        Indices of invalid entries may hold anything. The fallback compares
+        every index with every class (``[..., K, C]`` booleans).
+        """
+        from .._lib.namespace import device
+
+        xp = self.xp
+        classes = xp.arange(num_classes, dtype=indices.dtype, device=device(indices))
+        hits = (indices[..., None] == classes) & valid[..., None]
+        return xp.any(hits, axis=-2)
+
+    def as_index(self, indices):
+        """``indices`` in a dtype the library's gather and scatter accept."""
+        return indices
+
+    def is_concrete(self, x) -> bool:
+        """Whether ``x`` holds data in host memory that can be inspected without a sync."""
+        return array_api_compat.is_numpy_array(x) or array_api_compat.is_array_api_strict_namespace(
+            self.xp
+        )

@@ -1,0 +1,1 @@
+"""The loss functions, each written once against the array API standard."""

@@ -1,0 +1,241 @@
+"""The frameworks the conformance suite runs on, each behind one small interface.
+
+A :class:`Framework` converts NumPy arrays in and out, takes gradients with
+the framework's own autograd, and traces a function with its compiler
+(``jax.jit``, ``tf.function(jit_compile=True)``, ``torch.compile(fullgraph=True)``).
+Frameworks are imported only when asked for.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+
+import numpy as np
+
+#: Environment variable selecting the frameworks, comma-separated (default: all installed).
+ENV_VAR = "MLCLOSS_BACKENDS"
+
+
+class Framework:
+    """One array library as the test suite sees it."""
+
+    name = "?"
+    module = "?"
+    has_autograd = False
+    compiler = None  # the name of its tracing compiler, if any
+    float_dtypes = ("float16", "float32", "float64")
+
+    def __init__(self):
+        self._ready = False
+
+    def available(self) -> bool:
+        return importlib.util.find_spec(self.module) is not None
+
+    def setup(self) -> None:
+        """Import and configure the framework (once)."""
+        if not self._ready:
+            self._setup()
+            self._ready = True
+
+    def _setup(self) -> None:
+        pass
+
+    @property
+    def xp(self):
+        """The array-API namespace mlcloss resolves for this framework's arrays."""
+        from .._lib.namespace import array_namespace
+
+        return array_namespace(self.array(np.zeros(1)))
+
+    def dtype(self, name: str):
+        raise NotImplementedError
+
+    def array(self, values, dtype: str | None = None):
+        """A framework array holding ``values`` (NumPy) as ``dtype`` (a name)."""
+        raise NotImplementedError
+
+    def to_numpy(self, x) -> np.ndarray:
+        raise NotImplementedError
+
+    def value_and_grad(self, fn, x, *args):
+        """(fn(x, *args) as NumPy, d sum(fn(x, *args)) / dx as NumPy)."""
+        raise NotImplementedError(f"{self.name} has no autograd")
+
+    def trace(self, fn):
+        """``fn`` compiled by the framework's tracing compiler."""
+        raise NotImplementedError(f"{self.name} has no tracing compiler")
+
+    def __repr__(self) -> str:
+        return self.name
+
+
+class NumPyFramework(Framework):
+    name = module = "numpy"
+
+    def dtype(self, name):
+        return np.dtype(name)
+
+    def array(self, values, dtype=None):
+        return np.asarray(values, dtype=dtype)
+
+    def to_numpy(self, x):
+        return np.asarray(x)
+
+
+class StrictFramework(Framework):
+    name = module = "array_api_strict"
+    float_dtypes = ("float32", "float64")
+
+    def dtype(self, name):
+        import array_api_strict as xs
+
+        return getattr(xs, name)
+
+    def array(self, values, dtype=None):
+        import array_api_strict as xs
+
+        values = np.asarray(values, dtype=dtype)
+        return xs.asarray(values, dtype=getattr(xs, str(values.dtype)))
+
+    def to_numpy(self, x):
+        return np.from_dlpack(x)
+
+
+class TorchFramework(Framework):
+    name = module = "torch"
+    has_autograd = True
+    compiler = "torch.compile"
+    float_dtypes = ("float16", "bfloat16", "float32", "float64")
+
+    def dtype(self, name):
+        import torch
+
+        return getattr(torch, name)
+
+    def array(self, values, dtype=None):
+        import torch
+
+        if dtype == "bfloat16":
+            return torch.asarray(np.asarray(values, dtype=np.float32)).to(torch.bfloat16)
+        return torch.asarray(np.array(values, dtype=dtype))
+
+    def to_numpy(self, x):
+        import torch
+
+        x = x.detach().cpu()
+        return (x.float() if x.dtype == torch.bfloat16 else x).numpy()
+
+    def value_and_grad(self, fn, x, *args):
+        x = x.detach().clone().requires_grad_(True)
+        value = fn(x, *args)
+        value.sum().backward()
+        return self.to_numpy(value), self.to_numpy(x.grad)
+
+    def trace(self, fn):
+        import torch
+
+        return torch.compile(fn, fullgraph=True, dynamic=False)
+
+
+class JaxFramework(Framework):
+    name = module = "jax"
+    has_autograd = True
+    compiler = "jax.jit"
+    float_dtypes = ("float16", "bfloat16", "float32", "float64")
+
+    def _setup(self):
+        import jax
+
+        jax.config.update("jax_enable_x64", True)
+
+    def dtype(self, name):
+        import jax.numpy as jnp
+
+        return getattr(jnp, name)
+
+    def array(self, values, dtype=None):
+        import jax.numpy as jnp
+
+        if dtype == "bfloat16":
+            return jnp.asarray(np.asarray(values, dtype=np.float32), dtype=jnp.bfloat16)
+        return jnp.asarray(np.asarray(values, dtype=dtype))
+
+    def to_numpy(self, x):
+        return np.asarray(x.astype("float32") if x.dtype.name == "bfloat16" else x)
+
+    def value_and_grad(self, fn, x, *args):
+        import jax
+        import jax.numpy as jnp
+
+        value, vjp = jax.vjp(lambda y: fn(y, *args), x)
+        (grad,) = vjp(jnp.ones_like(value))
+        return self.to_numpy(value), self.to_numpy(grad)
+
+    def trace(self, fn):
+        import jax
+
+        return jax.jit(fn)
+
+
+class TensorFlowFramework(Framework):
+    name = module = "tensorflow"
+    has_autograd = True
+    compiler = "tf.function(jit_compile=True)"
+    float_dtypes = ("float16", "bfloat16", "float32", "float64")
+
+    def _setup(self):
+        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+        import tensorflow  # noqa: F401
+
+    def dtype(self, name):
+        import tensorflow as tf
+
+        return getattr(tf, name)
+
+    def array(self, values, dtype=None):
+        import tensorflow as tf
+
+        if dtype == "bfloat16":
+            return tf.cast(tf.constant(np.asarray(values, dtype=np.float32)), tf.bfloat16)
+        return tf.constant(np.asarray(values, dtype=dtype))
+
+    def to_numpy(self, x):
+        import tensorflow as tf
+
+        return (tf.cast(x, tf.float32) if x.dtype == tf.bfloat16 else x).numpy()
+
+    def value_and_grad(self, fn, x, *args):
+        import tensorflow as tf
+
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            value = fn(x, *args)
+        return self.to_numpy(value), self.to_numpy(tape.gradient(value, x))
+
+    def trace(self, fn):
+        import tensorflow as tf
+
+        return tf.function(fn, jit_compile=True)
+
+
+FRAMEWORKS = {
+    f.name: f
+    for f in (
+        NumPyFramework(),
+        StrictFramework(),
+        TorchFramework(),
+        JaxFramework(),
+        TensorFlowFramework(),
+    )
+}
+
+
+def available_frameworks() -> list[Framework]:
+    """The selected frameworks (``MLCLOSS_BACKENDS``, default all) that are installed."""
+    wanted = os.environ.get(ENV_VAR, "").strip()
+    names = [n.strip() for n in wanted.split(",") if n.strip()] if wanted else list(FRAMEWORKS)
+    unknown = sorted(set(names) - set(FRAMEWORKS))
+    if unknown:
+        raise ValueError(f"{ENV_VAR} names unknown frameworks {unknown}; known: {list(FRAMEWORKS)}")
+    return [FRAMEWORKS[n] for n in names if FRAMEWORKS[n].available()]

@@ -1,0 +1,145 @@
+"""The conformance report: every loss on every installed framework against the float64 oracle.
+
+``python -m mlcloss report`` prints one row per loss and one column per
+framework; a cell holds the largest relative error of the values (float64
+inputs) and, for frameworks with autograd, of the gradient against central
+finite differences. It exits non-zero when any cell disagrees.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import numpy as np
+
+from .. import (
+    global_pointer_crossentropy,
+    multilabel_categorical_crossentropy,
+    sparse_multilabel_categorical_crossentropy,
+)
+from . import oracles
+from .frameworks import FRAMEWORKS
+
+RTOL = 1e-9
+
+
+def _cases():
+    rng = np.random.default_rng(2208)
+    logits = rng.normal(size=(5, 8)) * 3
+    hard = (rng.random((5, 8)) < 0.3).astype(np.int64)
+    soft = rng.random((5, 8))
+    index = np.where(hard == 1, np.arange(8), -1)
+    gp_logits = rng.normal(size=(2, 2, 4, 4))
+    gp_pairs = np.array(
+        [[[[0, 1], [2, 3]], [[1, 1], [-1, -1]]], [[[0, 0], [-1, -1]], [[2, 3], [0, 3]]]]
+    )
+    mask = np.array([[1, 1, 1, 1], [1, 1, 1, 0]], bool)
+    gp_dense = np.zeros((2, 2, 4, 4), np.int64)
+    for b, h, k in np.ndindex(2, 2, 2):
+        i, j = gp_pairs[b, h, k]
+        if i >= 0:
+            gp_dense[b, h, i, j] = 1
+    return {
+        "multilabel_categorical_crossentropy (hard)": (
+            lambda s, a: multilabel_categorical_crossentropy(s, a(hard), reduction="none"),
+            logits,
+            oracles.zlpr_pairwise(logits, hard),
+        ),
+        "multilabel_categorical_crossentropy (soft)": (
+            lambda s, a: multilabel_categorical_crossentropy(s, a(soft), reduction="none"),
+            logits,
+            oracles.zlpr_soft(logits, soft),
+        ),
+        "sparse_multilabel_categorical_crossentropy": (
+            lambda s, a: sparse_multilabel_categorical_crossentropy(
+                s, a(index), ignore_index=-1, reduction="none"
+            ),
+            logits,
+            oracles.zlpr_pairwise(logits, hard),
+        ),
+        "global_pointer_crossentropy (dense)": (
+            lambda s, a: global_pointer_crossentropy(
+                s, a(gp_dense), mask=a(mask), reduction="none"
+            ),
+            gp_logits,
+            oracles.global_pointer(gp_logits, gp_dense, mask=mask),
+        ),
+        "global_pointer_crossentropy (sparse)": (
+            lambda s, a: global_pointer_crossentropy(
+                s, a(gp_pairs), mask=a(mask), sparse=True, reduction="none"
+            ),
+            gp_logits,
+            oracles.global_pointer(gp_logits, gp_pairs, mask=mask, sparse=True),
+        ),
+    }
+
+
+def _relative_error(got, want):
+    got, want = np.asarray(got, np.float64), np.asarray(want, np.float64)
+    if got.shape != want.shape or not np.all(np.isfinite(got)):
+        return np.inf
+    return float(np.max(np.abs(got - want) / np.maximum(np.abs(want), 1e-300), initial=0.0))
+
+
+def _finite_differences(fn, logits, eps=1e-6):
+    grad = np.zeros_like(logits)
+    for i in np.ndindex(*logits.shape):
+        step = np.zeros_like(logits)
+        step[i] = eps
+        up = np.sum(fn(logits + step, np.asarray))
+        down = np.sum(fn(logits - step, np.asarray))
+        grad[i] = (up - down) / (2 * eps)
+    return grad
+
+
+def _cell(framework, fn, logits, want, fd_grad):
+    try:
+        x = framework.array(logits)
+        value_err = _relative_error(framework.to_numpy(fn(x, framework.array)), want)
+        text = f"{'✓' if value_err <= RTOL else '✗'} {value_err:.0e}"
+        ok = value_err <= RTOL
+        if framework.has_autograd:
+            _, grad = framework.value_and_grad(lambda s: fn(s, framework.array), x)
+            grad_err = float(np.max(np.abs(grad - fd_grad)) / max(np.max(np.abs(fd_grad)), 1e-300))
+            ok = ok and grad_err <= 1e-6
+            text += f" ∇{grad_err:.0e}"
+        return ok, text
+    except Exception as error:  # a report shows failures instead of stopping
+        return False, f"✗ {type(error).__name__}: {error}"[:60]
+
+
+def main(argv=None) -> int:
+    frameworks = [f for f in FRAMEWORKS.values()]
+    columns = []
+    for framework in frameworks:
+        if framework.available():
+            framework.setup()
+            columns.append((framework.name, framework))
+        else:
+            columns.append((framework.name, None))
+    cases = _cases()
+    width = max(len(name) for name in cases)
+    header = f"{'loss':<{width}}  " + "  ".join(f"{name:<22}" for name, _ in columns)
+    print(
+        "mlcloss conformance report: value rel. error vs float64 oracle, ∇ gradient vs finite differences"
+    )
+    print(header)
+    print("-" * len(header))
+    all_ok = True
+    for name, (fn, logits, want) in cases.items():
+        fd_grad = _finite_differences(fn, logits)
+        cells = []
+        for _, framework in columns:
+            if framework is None:
+                cells.append("— not installed")
+                continue
+            ok, text = _cell(framework, fn, logits, want, fd_grad)
+            all_ok &= ok
+            cells.append(text)
+        print(f"{name:<{width}}  " + "  ".join(f"{c:<22}" for c in cells))
+    print("all agree" if all_ok else "DISAGREEMENT: see the ✗ cells above")
+    return 0 if all_ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

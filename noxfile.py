@@ -1,0 +1,55 @@
+"""nox sessions: one per framework (installing only that framework), conformance across all, lint.
+
+``nox`` runs them all (the README's test command, and CI's);
+``nox -s torch -- -k sparse`` passes arguments to pytest.
+"""
+
+from __future__ import annotations
+
+import nox
+
+nox.options.sessions = ["lint", "numpy", "torch", "jax", "tensorflow", "conformance"]
+nox.options.error_on_missing_interpreters = True
+
+CONSTRAINTS = ("-c", "constraints.txt")
+
+
+def _pytest(session, extras: str, backends: str | None) -> None:
+    session.install(*CONSTRAINTS, f".[{extras}]")
+    env = {"MLCLOSS_BACKENDS": backends} if backends else {}
+    session.run("pytest", *session.posargs, env=env)
+
+
+@nox.session
+def lint(session):
+    session.install("ruff")
+    session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", ".")
+
+
+@nox.session
+def numpy(session):
+    """NumPy and array-api-strict, no framework installed."""
+    _pytest(session, "test", "numpy,array_api_strict")
+
+
+@nox.session
+def torch(session):
+    _pytest(session, "test,torch", "torch")
+
+
+@nox.session
+def jax(session):
+    _pytest(session, "test,jax", "jax")
+
+
+@nox.session
+def tensorflow(session):
+    _pytest(session, "test,tensorflow", "tensorflow")
+
+
+@nox.session
+def conformance(session):
+    """Every framework in one environment: cross-framework comparisons and the report."""
+    _pytest(session, "test,all", None)
+    session.run("python", "-m", "mlcloss", "report")

@@ -1,0 +1,112 @@
+"""Gradients (each autograd against finite differences and against each other) and tracing.
+
+Every case of ``CASES`` runs through torch autograd, ``jax.vjp`` and
+``tf.GradientTape``; the gradients must equal central finite differences of
+the float64 NumPy computation, which makes them equal to each other. Every
+case also runs under ``jax.jit``, ``tf.function(jit_compile=True)`` and
+``torch.compile(fullgraph=True)`` and must equal the eager result.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import mlcloss
+from mlcloss.testing import available_frameworks
+
+RNG = np.random.default_rng(7)
+LOGITS = RNG.normal(size=(4, 6)) * 2
+HARD = (RNG.random((4, 6)) < 0.4).astype(np.int64)
+HARD[0] = 0
+SOFT = RNG.random((4, 6))
+INDEX = np.array([[1, 4, -1], [0, 0, 5], [-1, -1, -1], [2, 3, 1]])
+WHERE = RNG.random((4, 6)) < 0.8
+GP_LOGITS = RNG.normal(size=(2, 2, 4, 4))
+GP_PAIRS = np.array(
+    [[[[0, 1], [2, 2]], [[-1, -1], [-1, -1]]], [[[1, 3], [-1, -1]], [[0, 0], [3, 3]]]]
+)
+GP_MASK = np.array([[1, 1, 1, 0], [1, 1, 1, 1]], bool)
+
+CASES = {
+    "dense": (mlcloss.multilabel_categorical_crossentropy, LOGITS, [HARD], {}, {}),
+    "dense-where-threshold": (
+        mlcloss.multilabel_categorical_crossentropy,
+        LOGITS,
+        [HARD],
+        {"where": WHERE},
+        {"threshold": 0.3},
+    ),
+    "soft": (mlcloss.multilabel_categorical_crossentropy, LOGITS, [SOFT], {}, {}),
+    "sparse": (
+        mlcloss.sparse_multilabel_categorical_crossentropy,
+        LOGITS,
+        [INDEX],
+        {},
+        {"ignore_index": -1},
+    ),
+    "global-pointer": (
+        mlcloss.global_pointer_crossentropy,
+        GP_LOGITS,
+        [GP_PAIRS],
+        {"mask": GP_MASK},
+        {"sparse": True},
+    ),
+    "probabilities": (mlcloss.multilabel_probabilities, LOGITS, [], {}, {"threshold": 0.1}),
+}
+
+
+def _call(framework, name):
+    fn, logits, args, arrays, options = CASES[name]
+    arrays = {k: framework.array(v) for k, v in arrays.items()}
+    args = [framework.array(a) for a in args]
+
+    def loss(x, *args):
+        return fn(x, *args, **arrays, **options)
+
+    return loss, framework.array(logits), args
+
+
+def _finite_differences(name, eps=1e-6):
+    fn, logits, args, arrays, options = CASES[name]
+    grad = np.zeros_like(logits)
+    for i in np.ndindex(*logits.shape):
+        step = np.zeros_like(logits)
+        step[i] = eps
+        up = np.sum(fn(logits + step, *args, **arrays, **options))
+        down = np.sum(fn(logits - step, *args, **arrays, **options))
+        grad[i] = (up - down) / (2 * eps)
+    return grad
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_gradient_matches_finite_differences(xp_autograd, name):
+    loss, logits, args = _call(xp_autograd, name)
+    value, grad = xp_autograd.value_and_grad(loss, logits, *args)
+    assert np.all(np.isfinite(grad))
+    np.testing.assert_allclose(grad, _finite_differences(name), rtol=1e-6, atol=1e-8)
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_gradients_agree_across_frameworks(name):
+    """torch, JAX and TF autograd give the same float64 gradient (to 1e-10)."""
+    frameworks = [f for f in available_frameworks() if f.has_autograd]
+    if len(frameworks) < 2:
+        pytest.skip("needs two autograd frameworks installed (the conformance session has three)")
+    grads = {}
+    for framework in frameworks:
+        framework.setup()
+        loss, logits, args = _call(framework, name)
+        grads[framework.name] = framework.value_and_grad(loss, logits, *args)[1]
+    reference = grads[frameworks[0].name]
+    for other, grad in grads.items():
+        np.testing.assert_allclose(grad, reference, rtol=1e-10, atol=1e-14, err_msg=other)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_traced_equals_eager(xp_traced, name):
+    loss, logits, args = _call(xp_traced, name)
+    eager = xp_traced.to_numpy(loss(logits, *args))
+    traced = xp_traced.to_numpy(xp_traced.trace(loss)(logits, *args))
+    np.testing.assert_allclose(traced, eager, rtol=1e-12)
