@@ -1,0 +1,1 @@
+"""Benchmarks: side-by-side ratios measured interleaved in one process."""
