@@ -110,3 +110,22 @@ def test_traced_equals_eager(xp_traced, name):
     eager = xp_traced.to_numpy(loss(logits, *args))
     traced = xp_traced.to_numpy(xp_traced.trace(loss)(logits, *args))
     np.testing.assert_allclose(traced, eager, rtol=1e-12)
+
+
+@pytest.mark.parametrize("name", ["dense", "dense-where-threshold", "sparse"])
+def test_tensorflow_graph_with_unknown_batch_dimension(name):
+    """Keras traces losses with a None batch dimension: shapes known only at run time."""
+    tf = pytest.importorskip("tensorflow")
+    from mlcloss.testing import FRAMEWORKS
+
+    FRAMEWORKS["tensorflow"].setup()
+    fn, logits, (labels,), arrays, options = CASES[name]
+    rows = {k: v[:1] for k, v in arrays.items()}  # broadcast over the unknown batch
+    spec = [
+        tf.TensorSpec([None, logits.shape[1]], tf.float64),
+        tf.TensorSpec([None, labels.shape[1]], tf.int64),
+    ]
+    tf_rows = {k: tf.constant(v) for k, v in rows.items()}
+    traced = tf.function(lambda s, t: fn(s, t, **tf_rows, **options), input_signature=spec)
+    got = traced(tf.constant(logits), tf.constant(labels))
+    np.testing.assert_allclose(got.numpy(), fn(logits, labels, **rows, **options), rtol=1e-12)

@@ -243,7 +243,7 @@ def sparse_multilabel_categorical_crossentropy(
         negative = negative & (classes != ignore_index)
     if valid is not None:
         negative = negative & valid
-        keep = keep & xp.take_along_axis(xp.broadcast_to(valid, scores.shape), index, axis=-1)
+        keep = keep & xp.take_along_axis(valid, index, axis=-1)
     keep = keep & ~_repeated(xp, index, keep)
 
     pos_scores = -xp.take_along_axis(scores, index, axis=-1)
@@ -371,7 +371,7 @@ def _threshold(xp, threshold, logits, dtype):
     if isinstance(threshold, (int, float)) and not isinstance(threshold, bool):
         return float(threshold)
     check_broadcastable(threshold, logits.shape, name="threshold", target="logits")
-    return xp.broadcast_to(cast(xp, threshold, dtype), logits.shape)
+    return _broadcast_like(xp, cast(xp, threshold, dtype), logits)
 
 
 def _where(xp, where, logits):
@@ -379,7 +379,19 @@ def _where(xp, where, logits):
         return None
     check_bool_mask(xp, where, name="where")
     check_broadcastable(where, logits.shape, name="where", target="logits")
-    return xp.broadcast_to(where, logits.shape)
+    return _broadcast_like(xp, where, logits)
+
+
+def _broadcast_like(xp, x, like):
+    """``x`` broadcast to the shape of ``like``, also when that shape is known only at run time."""
+    if tuple(x.shape) == tuple(like.shape):
+        return x
+    if None not in like.shape:
+        return xp.broadcast_to(x, like.shape)
+    # symbolic dimensions (tf.function with a None batch): broadcast by an operation
+    if xp.isdtype(x.dtype, "bool"):
+        return x & xp.ones_like(like, dtype=xp.bool)
+    return x + xp.zeros_like(like, dtype=x.dtype)
 
 
 def _class_axis_last(xp, x, axis):
