@@ -20,3 +20,13 @@ def interleaved(candidate, reference, *, pairs: int = 21, warmup: int = 3):
         reference()
         theirs.append(time.perf_counter() - start)
     return statistics.median(ours), statistics.median(theirs)
+
+
+def torch_step(x, loss):
+    """A callable running one forward+backward of ``loss()`` (summed) with respect to ``x``."""
+
+    def run():
+        x.grad = None
+        loss().sum().backward()
+
+    return run

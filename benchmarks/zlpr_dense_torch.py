@@ -17,7 +17,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import mlcloss  # noqa: E402
-from benchmarks.timing import interleaved  # noqa: E402
+from benchmarks.timing import interleaved, torch_step  # noqa: E402
 
 
 def seeds_dense(y_true, y_pred):
@@ -42,23 +42,17 @@ def main() -> None:
     labels = torch.rand(args.rows, args.classes) < 0.01
     float_labels = labels.float()
 
-    def step(fn):
-        def run():
-            logits.grad = None
-            fn().backward()
-
-        return run
-
-    reference = step(lambda: seeds_dense(float_labels, logits))
+    reference = torch_step(logits, lambda: seeds_dense(float_labels, logits))
     print(
         f"torch {torch.__version__}, {torch.get_num_threads()} threads, "
         f"{args.rows}x{args.classes} float32, forward+backward"
     )
     for name, labels_in in (("bool labels", labels), ("float 0/1 labels", float_labels)):
-        ours = step(
+        ours = torch_step(
+            logits,
             lambda labels_in=labels_in: mlcloss.multilabel_categorical_crossentropy(
                 logits, labels_in
-            )
+            ),
         )
         t_ours, t_ref = interleaved(ours, reference, pairs=args.pairs)
         print(

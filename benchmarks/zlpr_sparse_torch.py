@@ -20,7 +20,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import mlcloss  # noqa: E402
-from benchmarks.timing import interleaved  # noqa: E402
+from benchmarks.timing import interleaved, torch_step  # noqa: E402
 
 
 def seeds_sparse(y_pred, y_true):
@@ -47,17 +47,11 @@ def main() -> None:
     logits = torch.randn(args.rows, args.classes, requires_grad=True)
     index = torch.stack([torch.randperm(args.classes)[: args.k] for _ in range(args.rows)])
 
-    def step(fn):
-        def run():
-            logits.grad = None
-            fn().mean().backward()
-
-        return run
-
-    ours = step(
-        lambda: mlcloss.sparse_multilabel_categorical_crossentropy(logits, index, reduction="none")
+    ours = torch_step(
+        logits,
+        lambda: mlcloss.sparse_multilabel_categorical_crossentropy(logits, index, reduction="none"),
     )
-    reference = step(lambda: seeds_sparse(logits, index))
+    reference = torch_step(logits, lambda: seeds_sparse(logits, index))
     t_ours, t_ref = interleaved(ours, reference, pairs=args.pairs)
     print(
         f"torch {torch.__version__}, {torch.get_num_threads()} threads, "
