@@ -18,11 +18,16 @@ _SCALARS = (bool, int, float, complex)
 def array_namespace(*arrays):
     """Return the array-API namespace shared by ``arrays``.
 
-    ``None`` and Python scalars are ignored. Arrays of two different
+    ``None``, Python scalars and Python lists/tuples (hyper-parameters the
+    loss converts itself) are ignored. Arrays of two different
     libraries (a torch tensor beside a NumPy array, say) raise ``TypeError``
     naming both, as array-api-compat does: convert one of them first.
     """
-    arrays = [a for a in arrays if a is not None and type(a) not in _SCALARS]
+    arrays = [
+        a
+        for a in arrays
+        if a is not None and type(a) not in _SCALARS and not isinstance(a, (list, tuple))
+    ]
     if not arrays:
         raise TypeError("mlcloss: expected at least one array argument, received none")
     n_tf = sum(_tf.is_tensorflow_array(a) for a in arrays)

@@ -15,13 +15,16 @@ def check_reduction(reduction) -> None:
         )
 
 
-def reduce(xp, loss, reduction: str):
+def reduce(xp, loss, reduction: str, *, count=None):
     """Reduce ``loss`` by ``reduction``.
 
     ``"none"`` returns ``loss`` unchanged; ``"sum"`` adds every entry;
-    ``"mean"`` divides that sum by the number of entries. A mean over nothing
-    is 0 with a zero gradient, never NaN: the count is clamped to at least 1
-    (the sum over nothing is already 0).
+    ``"mean"`` divides that sum by ``count``: by default the number of
+    entries, or an array the loss supplies (the number of elements a
+    ``where`` keeps, torch's summed weights of the non-ignored targets).
+    Entries left out must already be 0 in ``loss``. A mean over nothing is 0
+    with a zero gradient, never NaN: a zero count divides as 1 (the sum over
+    nothing is already 0).
     """
     check_reduction(reduction)
     if reduction == "none":
@@ -29,11 +32,17 @@ def reduce(xp, loss, reduction: str):
     total = xp.sum(loss)
     if reduction == "sum":
         return total
-    n = _size(loss)
-    if n is None:  # unknown static size (lazy or symbolic arrays)
-        count = xp.sum(xp.ones_like(loss))
-        return total / xp.maximum(count, xp.ones_like(count))
-    return total / max(n, 1)
+    if count is None:
+        n = _size(loss)
+        if n is not None:
+            return total / max(n, 1)
+        count = xp.sum(xp.ones_like(loss))  # unknown static size (lazy or symbolic arrays)
+    return total / xp.where(count == 0, xp.ones_like(count), count)
+
+
+def count_where(xp, where, dtype):
+    """The number of True entries of ``where`` as a ``dtype`` scalar (the mean's count)."""
+    return xp.sum(xp.astype(where, dtype))
 
 
 def _size(x):

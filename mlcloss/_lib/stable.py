@@ -40,3 +40,28 @@ def log1p_sum_exp(xp, backend, x, *, where=None, axis: int = -1):
 def log_where(xp, x, where):
     """log(x) where ``where`` holds, 0 elsewhere (double where: no log 0 in the gradient)."""
     return xp.log(xp.where(where, x, 1.0))
+
+
+def masked_log_softmax(xp, backend, x, *, where=None, axis: int = -1):
+    """log softmax over the classes where ``where`` holds; ``-inf`` at the others.
+
+    A row with no class left is computed on zeros (finite values and
+    gradient, all ``-log C``): the caller must leave such rows out, which
+    every loss here does.
+    """
+    if where is None:
+        return backend.log_softmax(x, axis)
+    nonempty = xp.any(where, axis=axis, keepdims=True)
+    x = xp.where(where, x, _NEG_INF)
+    return backend.log_softmax(xp.where(nonempty, x, 0.0), axis)
+
+
+def weighted(xp, weight, term, x):
+    """weight · term(x), exactly 0 where ``weight`` is 0 whatever ``x`` is.
+
+    ``term`` sees ``x`` only where the weight is nonzero (0 elsewhere): the
+    double ``where`` keeps a masked logit (``x = ±inf`` with weight 0) from
+    producing 0 · ∞ = NaN in the value or in the gradient.
+    """
+    active = weight != 0
+    return xp.where(active, weight * term(xp.where(active, x, 0.0)), 0.0)

@@ -41,13 +41,14 @@ def value_checks_enabled() -> bool:
     return _VALUE_CHECKS["enabled"]
 
 
-def check_values(xp, backend, bad_rows, *, name: str, expected: str):
+def check_values(xp, backend, bad_rows, *, name: str, expected: str, unit: str = "row"):
     """Check a boolean array ``bad_rows`` that marks rows with invalid values.
 
     Returns ``None`` when there is nothing to poison (checks off, or the data
     was concrete and passed); raises ``ValueError`` naming ``name`` when the
     data is concrete and some row is bad; returns ``bad_rows`` otherwise, for
-    :func:`poison_rows`.
+    :func:`poison_rows`. Elementwise losses pass one flag per element
+    (``unit="entry"``).
     """
     if not value_checks_enabled():
         return None
@@ -55,7 +56,7 @@ def check_values(xp, backend, bad_rows, *, name: str, expected: str):
         if bool(xp.any(bad_rows)):
             count = int(xp.sum(xp.astype(bad_rows, xp.int64)))
             raise ValueError(
-                f"mlcloss: {name} has invalid values in {count} row(s); expected {expected} "
+                f"mlcloss: {name} has invalid values in {count} {unit}(s); expected {expected} "
                 "(mlcloss.set_value_checks(False) turns this check off)"
             )
         return None
@@ -63,7 +64,7 @@ def check_values(xp, backend, bad_rows, *, name: str, expected: str):
 
 
 def poison_rows(xp, loss, bad_rows):
-    """Set ``loss`` to NaN where ``bad_rows`` is True (a no-op for ``None``)."""
+    """Set ``loss`` to NaN where ``bad_rows`` is True (a no-op for ``None``; rows or entries)."""
     if bad_rows is None:
         return loss
     return xp.where(bad_rows, xp.full_like(loss, float("nan")), loss)

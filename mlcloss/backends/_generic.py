@@ -31,6 +31,16 @@ class Backend:
         total = xp.sum(xp.exp(x - shift), axis=axis)
         return xp.log(total) + xp.squeeze(shift, axis=axis)
 
+    def log_softmax(self, x, axis: int):
+        """x − log Σ exp(x) along ``axis``, computed from the shifted z = x − max(x).
+
+        Returning z − log Σ e^z (not x − logsumexp(x)) keeps equal logits of
+        1e8 at exactly −log C instead of losing them to rounding.
+        """
+        xp = self.xp
+        z = x - self.stop_gradient(xp.max(x, axis=axis, keepdims=True))
+        return z - xp.log(xp.sum(xp.exp(z), axis=axis, keepdims=True))
+
     def softplus(self, x):
         """log(1 + e^x) = max(x, 0) + log1p(e^{-|x|}): exact in both tails."""
         xp = self.xp

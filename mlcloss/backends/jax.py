@@ -17,6 +17,9 @@ class JaxBackend(Backend):
     def logsumexp(self, x, axis: int):
         return jax.nn.logsumexp(x, axis=axis)
 
+    def log_softmax(self, x, axis: int):
+        return jax.nn.log_softmax(x, axis=axis)
+
     def softplus(self, x):
         return jax.nn.softplus(x)
 

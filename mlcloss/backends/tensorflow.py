@@ -51,6 +51,9 @@ class TensorFlowBackend(Backend):
     def logsumexp(self, x, axis: int):
         return self._tf.reduce_logsumexp(x, axis=axis)
 
+    def log_softmax(self, x, axis: int):
+        return self._tf.nn.log_softmax(x, axis=axis)
+
     def softplus(self, x):
         return self._tf.math.softplus(x)
 
@@ -121,7 +124,7 @@ class _TensorFlowNamespace:
             "less_equal": tf.math.less_equal,
             "greater": tf.math.greater,
             "greater_equal": tf.math.greater_equal,
-            "logaddexp": lambda a, b: tf.experimental.numpy.logaddexp(a, b),
+            "logaddexp": tf.experimental.numpy.logaddexp,
             "logical_and": tf.math.logical_and,
             "logical_or": tf.math.logical_or,
         }

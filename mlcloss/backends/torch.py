@@ -16,6 +16,9 @@ class TorchBackend(Backend):
     def logsumexp(self, x, axis: int):
         return torch.logsumexp(x, dim=axis)
 
+    def log_softmax(self, x, axis: int):
+        return torch.log_softmax(x, dim=axis)
+
     def softplus(self, x):
         # torch returns x above `threshold`; place it where e^{-x} is below the
         # dtype's resolution so the result stays exact to rounding

@@ -30,9 +30,9 @@ from __future__ import annotations
 from .._lib.dtypes import cast, compute_dtype
 from .._lib.namespace import array_namespace, device
 from .._lib.reduce import check_reduction, reduce
+from .._lib.shapes import broadcast_like, class_axis_last, where_mask
 from .._lib.stable import log1p_sum_exp, log_where
 from .._lib.validate import (
-    check_bool_mask,
     check_broadcastable,
     check_index_dtype,
     check_label_dtype,
@@ -123,8 +123,8 @@ def multilabel_categorical_crossentropy(
     axis = normalize_axis(axis, logits.ndim)
 
     scores = _scores(xp, logits, threshold, dtype, axis)
-    valid = _class_axis_last(xp, _where(xp, where, logits), axis)
-    labels = _class_axis_last(xp, labels, axis)
+    valid = class_axis_last(xp, where_mask(xp, where, logits), axis)
+    labels = class_axis_last(xp, labels, axis)
 
     if xp.isdtype(labels.dtype, "bool"):
         bad = None
@@ -220,8 +220,8 @@ def sparse_multilabel_categorical_crossentropy(
         raise TypeError(f"mlcloss: ignore_index must be an int or None, received {ignore_index!r}")
 
     scores = _scores(xp, logits, threshold, dtype, axis)
-    valid = _class_axis_last(xp, _where(xp, where, logits), axis)
-    labels = _class_axis_last(xp, labels, axis)
+    valid = class_axis_last(xp, where_mask(xp, where, logits), axis)
+    labels = class_axis_last(xp, labels, axis)
     num_classes = scores.shape[-1]
 
     given = (
@@ -359,11 +359,11 @@ def multilabel_predict(logits, /, *, threshold=0.0):
 
 def _scores(xp, logits, threshold, dtype, axis):
     """s − θ in the compute dtype, class axis last."""
-    scores = _class_axis_last(xp, cast(xp, logits, dtype), axis)
+    scores = class_axis_last(xp, cast(xp, logits, dtype), axis)
     threshold = _threshold(xp, threshold, logits, dtype)
     if isinstance(threshold, float):
         return scores if threshold == 0.0 else scores - threshold
-    return scores - _class_axis_last(xp, threshold, axis)
+    return scores - class_axis_last(xp, threshold, axis)
 
 
 def _threshold(xp, threshold, logits, dtype):
@@ -371,33 +371,7 @@ def _threshold(xp, threshold, logits, dtype):
     if isinstance(threshold, (int, float)) and not isinstance(threshold, bool):
         return float(threshold)
     check_broadcastable(threshold, logits.shape, name="threshold", target="logits")
-    return _broadcast_like(xp, cast(xp, threshold, dtype), logits)
-
-
-def _where(xp, where, logits):
-    if where is None:
-        return None
-    check_bool_mask(xp, where, name="where")
-    check_broadcastable(where, logits.shape, name="where", target="logits")
-    return _broadcast_like(xp, where, logits)
-
-
-def _broadcast_like(xp, x, like):
-    """``x`` broadcast to the shape of ``like``, also when that shape is known only at run time."""
-    if tuple(x.shape) == tuple(like.shape):
-        return x
-    if None not in like.shape:
-        return xp.broadcast_to(x, like.shape)
-    # symbolic dimensions (tf.function with a None batch): broadcast by an operation
-    if xp.isdtype(x.dtype, "bool"):
-        return x & xp.ones_like(like, dtype=xp.bool)
-    return x + xp.zeros_like(like, dtype=x.dtype)
-
-
-def _class_axis_last(xp, x, axis):
-    if x is None or axis == x.ndim - 1:
-        return x
-    return xp.moveaxis(x, axis, -1)
+    return broadcast_like(xp, cast(xp, threshold, dtype), logits)
 
 
 def _repeated(xp, index, keep):

@@ -135,6 +135,9 @@ class TorchFramework(Framework):
     def trace(self, fn):
         import torch
 
+        # dynamo caches compiled frames per code object: closures built by one
+        # test helper share it and would hit the recompile limit, so start clean
+        torch._dynamo.reset()
         return torch.compile(fn, fullgraph=True, dynamic=False)
 
 
