@@ -50,6 +50,6 @@ def tensorflow(session):
 
 @nox.session
 def conformance(session):
-    """Every framework in one environment: cross-framework comparisons and the report."""
-    _pytest(session, "test,all", None)
+    """Every framework and peer in one environment: cross-framework and peer comparisons, the report."""
+    _pytest(session, "test,all,peers", None)
     session.run("python", "-m", "mlcloss", "report")

@@ -6,6 +6,13 @@ under the framework's own autograd. Importing mlcloss imports no framework.
 """
 
 from ._lib.validate import set_value_checks, value_checks
+from .losses.binary import (
+    asymmetric_loss,
+    binary_cross_entropy,
+    sigmoid_cross_entropy,
+    sigmoid_focal_loss,
+)
+from .losses.margin import hinge_loss, pairwise_hinge_loss
 from .losses.multilabel import (
     global_pointer_crossentropy,
     multilabel_categorical_crossentropy,
@@ -13,15 +20,35 @@ from .losses.multilabel import (
     multilabel_probabilities,
     sparse_multilabel_categorical_crossentropy,
 )
+from .losses.regression import squared_error
+from .losses.softmax import (
+    kl_divergence,
+    nll_loss,
+    smooth_labels,
+    softmax_cross_entropy,
+    softmax_focal_loss,
+)
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "asymmetric_loss",
+    "binary_cross_entropy",
     "global_pointer_crossentropy",
+    "hinge_loss",
+    "kl_divergence",
     "multilabel_categorical_crossentropy",
     "multilabel_predict",
     "multilabel_probabilities",
+    "nll_loss",
+    "pairwise_hinge_loss",
     "set_value_checks",
+    "sigmoid_cross_entropy",
+    "sigmoid_focal_loss",
+    "smooth_labels",
+    "softmax_cross_entropy",
+    "softmax_focal_loss",
     "sparse_multilabel_categorical_crossentropy",
+    "squared_error",
     "value_checks",
 ]

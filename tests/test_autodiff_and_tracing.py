@@ -27,6 +27,11 @@ GP_PAIRS = np.array(
     [[[[0, 1], [2, 2]], [[-1, -1], [-1, -1]]], [[[1, 3], [-1, -1]], [[0, 0], [3, 3]]]]
 )
 GP_MASK = np.array([[1, 1, 1, 0], [1, 1, 1, 1]], bool)
+CLASS = np.array([1, -100, 5, 0])
+CLASS_W = RNG.random(6) + 0.5
+PROBS = RNG.dirichlet(np.ones(6), 4)
+UNIT = RNG.uniform(0.05, 0.95, (4, 6))
+WHERE_CLASS = WHERE | (np.arange(6) == np.array([1, 0, 5, 0])[:, None])  # labels stay kept
 
 CASES = {
     "dense": (mlcloss.multilabel_categorical_crossentropy, LOGITS, [HARD], {}, {}),
@@ -53,6 +58,42 @@ CASES = {
         {"sparse": True},
     ),
     "probabilities": (mlcloss.multilabel_probabilities, LOGITS, [], {}, {"threshold": 0.1}),
+    "softmax-ce-index": (
+        mlcloss.softmax_cross_entropy,
+        LOGITS,
+        [CLASS],
+        {"class_weights": CLASS_W, "where": WHERE_CLASS},
+        {"ignore_index": -100, "label_smoothing": 0.1},
+    ),
+    "softmax-ce-probabilities": (
+        mlcloss.softmax_cross_entropy,
+        LOGITS,
+        [PROBS],
+        {"where": WHERE},
+        {"label_smoothing": 0.2},
+    ),
+    "nll": (mlcloss.nll_loss, LOGITS, [CLASS], {"class_weights": CLASS_W}, {"ignore_index": -100}),
+    "softmax-focal": (
+        mlcloss.softmax_focal_loss,
+        LOGITS,
+        [PROBS],
+        {},
+        {"gamma": 0.5, "alpha": 0.3},
+    ),
+    "kl": (mlcloss.kl_divergence, LOGITS, [PROBS], {}, {}),
+    "sigmoid-ce": (
+        mlcloss.sigmoid_cross_entropy,
+        LOGITS,
+        [SOFT],
+        {"pos_weight": CLASS_W, "where": WHERE},
+        {"label_smoothing": 0.1},
+    ),
+    "binary-ce": (mlcloss.binary_cross_entropy, UNIT, [SOFT], {}, {}),
+    "sigmoid-focal": (mlcloss.sigmoid_focal_loss, LOGITS, [SOFT], {}, {"gamma": 0.5}),
+    "asymmetric": (mlcloss.asymmetric_loss, LOGITS, [HARD], {}, {"gamma_pos": 1.0}),
+    "squared-error": (mlcloss.squared_error, LOGITS, [SOFT], {"where": WHERE}, {}),
+    "hinge": (mlcloss.hinge_loss, LOGITS, [HARD > 0], {}, {"margin": 0.5}),
+    "pairwise-hinge": (mlcloss.pairwise_hinge_loss, LOGITS[:, :1], [LOGITS[:, 1:]], {}, {}),
 }
 
 
@@ -112,20 +153,16 @@ def test_traced_equals_eager(xp_traced, name):
     np.testing.assert_allclose(traced, eager, rtol=1e-12)
 
 
-@pytest.mark.parametrize("name", ["dense", "dense-where-threshold", "sparse"])
+@pytest.mark.parametrize("name", sorted(set(CASES) - {"global-pointer"}))
 def test_tensorflow_graph_with_unknown_batch_dimension(name):
     """Keras traces losses with a None batch dimension: shapes known only at run time."""
     tf = pytest.importorskip("tensorflow")
     from mlcloss.testing import FRAMEWORKS
 
     FRAMEWORKS["tensorflow"].setup()
-    fn, logits, (labels,), arrays, options = CASES[name]
-    rows = {k: v[:1] for k, v in arrays.items()}  # broadcast over the unknown batch
-    spec = [
-        tf.TensorSpec([None, logits.shape[1]], tf.float64),
-        tf.TensorSpec([None, labels.shape[1]], tf.int64),
-    ]
-    tf_rows = {k: tf.constant(v) for k, v in rows.items()}
-    traced = tf.function(lambda s, t: fn(s, t, **tf_rows, **options), input_signature=spec)
-    got = traced(tf.constant(logits), tf.constant(labels))
-    np.testing.assert_allclose(got.numpy(), fn(logits, labels, **rows, **options), rtol=1e-12)
+    fn, logits, args, arrays, options = CASES[name]
+    spec = [tf.TensorSpec([None, *a.shape[1:]], tf.as_dtype(a.dtype)) for a in (logits, *args)]
+    tf_arrays = {k: tf.constant(v) for k, v in arrays.items()}
+    traced = tf.function(lambda *a: fn(*a, **tf_arrays, **options), input_signature=spec)
+    got = traced(*[tf.constant(a) for a in (logits, *args)])
+    np.testing.assert_allclose(got.numpy(), fn(logits, *args, **arrays, **options), rtol=1e-12)

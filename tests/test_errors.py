@@ -15,6 +15,10 @@ GP = np.zeros((1, 2, 3, 3))
 mcce = mlcloss.multilabel_categorical_crossentropy
 sparse = mlcloss.sparse_multilabel_categorical_crossentropy
 gp = mlcloss.global_pointer_crossentropy
+ce = mlcloss.softmax_cross_entropy
+bce = mlcloss.sigmoid_cross_entropy
+Y1 = np.array([0, 3])
+P = np.full((2, 4), 0.25)
 
 STATIC = [
     # (call, error type, fragments the message must contain)
@@ -55,6 +59,42 @@ STATIC = [
         ValueError,
         ["mask", "(1, 3)", "(1, 4)"],
     ),
+    # the catalogue
+    (lambda a: ce(a(S), a(Y1), reduction="batchmean"), ValueError, ["reduction", "'batchmean'"]),
+    (lambda a: ce(a(S), a(np.array([0, 1, 2]))), ValueError, ["integer labels", "(2,)", "(3,)"]),
+    (lambda a: ce(a(S), a(np.zeros((2, 3)))), ValueError, ["labels", "(2, 4)", "(2, 3)"]),
+    (lambda a: ce(a(S), a(np.ones((2, 4), bool))), TypeError, ["labels", "integer", "bool"]),
+    (lambda a: ce(a(S), a(P), ignore_index=-100), ValueError, ["ignore_index", "integer"]),
+    (lambda a: ce(a(S), a(Y1), label_smoothing=1.5), ValueError, ["label_smoothing", "1.5"]),
+    (lambda a: ce(a(S), a(Y1), label_smoothing="0.1"), TypeError, ["label_smoothing", "'0.1'"]),
+    (
+        lambda a: ce(a(S), a(Y1), class_weights=a(np.ones(3))),
+        ValueError,
+        ["class_weights", "(4,)", "(3,)"],
+    ),
+    (lambda a: ce(a(S), a(Y1), class_weights=[1.0] * 5), ValueError, ["class_weights", "(5,)"]),
+    (lambda a: ce(a(S), a(Y1), ignore_index=1.0), TypeError, ["ignore_index", "1.0"]),
+    (lambda a: mlcloss.nll_loss(a(Y), a(Y1)), TypeError, ["log_probs", "floating"]),
+    (lambda a: bce(a(S), a(np.zeros((2, 3)))), ValueError, ["labels", "(2, 4)", "(2, 3)"]),
+    (lambda a: bce(a(S), a(P), pos_weight=a(np.ones(3))), ValueError, ["pos_weight", "(3,)"]),
+    (lambda a: bce(a(S), a(P), where=a(np.ones(4))), TypeError, ["where", "bool"]),
+    (lambda a: mlcloss.sigmoid_focal_loss(a(S), a(P), gamma=-1), ValueError, ["gamma", "-1"]),
+    (lambda a: mlcloss.sigmoid_focal_loss(a(S), a(P), alpha=2.0), ValueError, ["alpha", "2.0"]),
+    (lambda a: mlcloss.asymmetric_loss(a(S), a(P), clip=1.0), ValueError, ["clip", "1.0"]),
+    (
+        lambda a: mlcloss.softmax_focal_loss(a(S), a(Y1), alpha=a(np.ones(2))),
+        ValueError,
+        ["alpha", "(4,)", "(2,)"],
+    ),
+    (lambda a: mlcloss.kl_divergence(a(S), a(Y)), TypeError, ["target_probs", "int"]),
+    (lambda a: mlcloss.squared_error(a(S), a(np.zeros(4))), ValueError, ["targets", "(2, 4)"]),
+    (
+        lambda a: mlcloss.pairwise_hinge_loss(a(S), a(np.zeros((3, 1)))),
+        ValueError,
+        ["positive_scores", "(2, 4)", "(3, 1)"],
+    ),
+    (lambda a: mlcloss.hinge_loss(a(S), a(Y), margin=None), TypeError, ["margin", "None"]),
+    (lambda a: mlcloss.smooth_labels(a(Y), -0.1), ValueError, ["epsilon", "-0.1"]),
 ]
 
 
@@ -82,6 +122,19 @@ VALUES = [
     (lambda a: sparse(a(S), a(np.array([[0, -1], [1, 2]]))), ["labels", "[0, 4)"]),
     (lambda a: sparse(a(S), a(np.array([[0, -2], [1, -1]])), ignore_index=-1), ["ignore_index=-1"]),
     (lambda a: gp(a(GP), a(np.array([[[[0, 3]], [[-1, -1]]]])), sparse=True), ["labels", "[0, 3)"]),
+    (lambda a: ce(a(S), a(np.array([0, 4]))), ["labels", "[0, 4)", "1 row"]),
+    (lambda a: ce(a(S), a(np.array([-100, -1])), ignore_index=-100), ["ignore_index=-100"]),
+    (
+        lambda a: ce(a(S), a(Y1), where=a(np.array([[True] * 4, [True, True, True, False]]))),
+        ["labels", "`where` keeps"],
+    ),
+    (lambda a: ce(a(S), a(np.array([[0.5, 0.5, 0, 0], [1.5, 0, 0, 0]]))), ["labels", "[0, 1]"]),
+    (lambda a: mlcloss.nll_loss(a(S), a(np.array([0, 7]))), ["labels", "[0, 4)"]),
+    (lambda a: mlcloss.softmax_focal_loss(a(S), a(np.array([0, -1]))), ["labels", "[0, 4)"]),
+    (lambda a: mlcloss.kl_divergence(a(S), a(-P)), ["target_probs", "[0, 1]", "2 row"]),
+    (lambda a: bce(a(S), a(P * 5)), ["labels", "[0, 1]", "8 entry"]),
+    (lambda a: mlcloss.binary_cross_entropy(a(P + 1), a(P)), ["probs", "probabilities in [0, 1]"]),
+    (lambda a: mlcloss.hinge_loss(a(S), a(Y)), ["labels", "-1 or +1"]),
 ]
 
 
@@ -106,6 +159,20 @@ def test_bad_rows_are_nan_under_tracing(xp_traced):
     soft = xp.array(np.array([[0.0, 0.5, 1.0, 0.0], [0.0, 1.2, 0.0, 0.0], [0.0, 0.0, 0.0, 0.0]]))
     traced = xp.trace(lambda s, t: mcce(s, t))
     assert np.isnan(xp.to_numpy(traced(logits, soft)))
+    traced = xp.trace(lambda s, t: ce(s, t, reduction="none"))
+    got = xp.to_numpy(traced(logits, xp.array(np.array([0, 4, 3]))))
+    assert np.isnan(got[1]) and np.all(np.isfinite(got[[0, 2]]))
+    traced = xp.trace(lambda s, t: bce(s, t, reduction="none"))
+    got = xp.to_numpy(traced(logits, soft))
+    assert np.isnan(got[1, 1]) and np.sum(np.isnan(got)) == 1
+
+
+def test_value_checks_ignore_entries_left_out_by_where(xp):
+    """Padding labels (e.g. -1) under where=False are not errors."""
+    labels = xp.array(np.array([[1.0, -1.0], [0.0, 1.0]]))
+    where = xp.array(np.array([[True, False], [True, True]]))
+    got = bce(xp.array(np.zeros((2, 2))), labels, where=where)
+    assert np.isfinite(xp.to_numpy(got))
 
 
 def test_mixed_libraries_are_refused():

@@ -92,3 +92,144 @@ def global_pointer(logits, labels, *, mask=None, sparse=False):
             ]
             out[b, h] = math.log1p(math.fsum(terms))
     return out
+
+
+# -- the everyday catalogue (class axis last, float64, one row at a time) ----
+
+
+def _softmax(row, keep=None):
+    """Probabilities of one row over the classes in ``keep`` (0 elsewhere)."""
+    keep = np.ones(row.shape, bool) if keep is None else keep
+    peak = np.max(row[keep])
+    e = np.where(keep, np.exp(np.where(keep, row - peak, 0.0)), 0.0)
+    return e / math.fsum(e)
+
+
+def softmax_ce(
+    logits, labels, *, class_weights=None, ignore_index=None, label_smoothing=0.0, where=None
+):
+    """Softmax cross-entropy per row and the mean's denominator, torch's definition.
+
+    Integer ``labels`` ``[...]``: (1-ε) w_y (-log p_y) + ε/V Σ_c w_c (-log p_c),
+    denominator Σ w_y over rows kept. Floating ``labels`` ``[..., C]``:
+    -Σ_c w_c t̃_c log p_c with t̃ = (1-ε) t + ε/V, denominator the number of
+    rows with a class. Returns ``(per_row, denominator)``.
+    """
+    s = np.asarray(logits, np.float64)
+    labels = np.asarray(labels)
+    classes = s.shape[-1]
+    w = np.ones(classes) if class_weights is None else np.asarray(class_weights, np.float64)
+    keep_all = np.ones(s.shape, bool) if where is None else np.broadcast_to(where, s.shape)
+    eps = label_smoothing
+    out = np.zeros(s.shape[:-1])
+    denominator = 0.0
+    for row in np.ndindex(*s.shape[:-1]):
+        keep = keep_all[row]
+        if not keep.any():
+            continue
+        p = _softmax(s[row], keep)
+        nll = np.where(keep, -np.log(np.where(keep, p, 1.0)), 0.0)
+        v = keep.sum()
+        if np.issubdtype(labels.dtype, np.integer):
+            y = labels[row]
+            if y == ignore_index:
+                continue
+            out[row] = (1 - eps) * w[y] * nll[y] + eps / v * math.fsum(w * nll)
+            denominator += w[y]
+        else:
+            t = np.where(keep, (1 - eps) * labels[row] + eps / v, 0.0)
+            out[row] = math.fsum(np.where(t > 0, w * t * nll, 0.0))
+            denominator += 1
+    return out, denominator
+
+
+def nll(log_probs, labels, *, class_weights=None, ignore_index=None):
+    """-w_y log p_y per row and Σ w_y over rows not ignored."""
+    lp = np.asarray(log_probs, np.float64)
+    w = np.ones(lp.shape[-1]) if class_weights is None else np.asarray(class_weights, np.float64)
+    out = np.zeros(lp.shape[:-1])
+    denominator = 0.0
+    for row in np.ndindex(*lp.shape[:-1]):
+        y = labels[row]
+        if y != ignore_index:
+            out[row] = -w[y] * lp[row][y]
+            denominator += w[y]
+    return out, denominator
+
+
+def sigmoid(x):
+    x = np.asarray(x, np.float64)
+    return np.where(
+        x >= 0, 1 / (1 + np.exp(-np.abs(x))), np.exp(-np.abs(x)) / (1 + np.exp(-np.abs(x)))
+    )
+
+
+def sigmoid_ce(logits, labels, *, pos_weight=1.0, label_smoothing=0.0):
+    """-(p t log σ(x) + (1 - t) log(1 - σ(x))), t smoothed to t(1-ε) + ε/2."""
+    x = np.asarray(logits, np.float64)
+    t = np.asarray(labels, np.float64) * (1 - label_smoothing) + label_smoothing / 2
+    log_p = -np.logaddexp(0.0, -x)
+    log_not_p = -np.logaddexp(0.0, x)
+    return -(pos_weight * t * log_p + (1 - t) * log_not_p)
+
+
+def binary_ce(probs, labels):
+    """-(t max(log q, -100) + (1 - t) max(log(1 - q), -100))."""
+    q = np.asarray(probs, np.float64)
+    t = np.asarray(labels, np.float64)
+    with np.errstate(divide="ignore"):
+        return -(t * np.maximum(np.log(q), -100) + (1 - t) * np.maximum(np.log(1 - q), -100))
+
+
+def sigmoid_focal(logits, labels, *, alpha=0.25, gamma=2.0):
+    """α_t (1 - p_t)^γ CE, p_t = t p + (1 - t)(1 - p) (torchvision's definition)."""
+    t = np.asarray(labels, np.float64)
+    p = sigmoid(logits)
+    p_t = t * p + (1 - t) * (1 - p)
+    loss = sigmoid_ce(logits, t) * (1 - p_t) ** gamma
+    if alpha is not None and alpha >= 0:
+        loss = loss * (alpha * t + (1 - alpha) * (1 - t))
+    return loss
+
+
+def softmax_focal(logits, labels, *, alpha=None, gamma=2.0):
+    """Σ_c α_c t_c (1 - p_c)^γ (-log p_c) per row (Keras's definition without its clip)."""
+    s = np.asarray(logits, np.float64)
+    labels = np.asarray(labels)
+    if np.issubdtype(labels.dtype, np.integer):
+        labels = np.eye(s.shape[-1])[labels]
+    alpha = 1.0 if alpha is None else np.asarray(alpha, np.float64)
+    out = np.zeros(s.shape[:-1])
+    for row in np.ndindex(*s.shape[:-1]):
+        p = _softmax(s[row])
+        out[row] = math.fsum(alpha * labels[row] * (1 - p) ** gamma * -np.log(p))
+    return out
+
+
+def asymmetric(logits, labels, *, gamma_pos=0.0, gamma_neg=4.0, clip=0.05):
+    """ASL (Ridnik et al.) elementwise: t (1-p)^γ+ (-log p) + (1-t) p_m^γ- (-log(1-p_m))."""
+    t = np.asarray(labels, np.float64)
+    p = sigmoid(logits)
+    p_m = np.maximum(p - clip, 0.0)
+    positive = (1 - p) ** gamma_pos * -np.log(p)
+    negative = p_m**gamma_neg * -np.log1p(-p_m)
+    return t * positive + (1 - t) * negative
+
+
+def kl(logits, target_probs):
+    """Σ_c t_c (log t_c - log p_c) per row, 0 log 0 = 0."""
+    s = np.asarray(logits, np.float64)
+    t = np.asarray(target_probs, np.float64)
+    out = np.zeros(s.shape[:-1])
+    for row in np.ndindex(*s.shape[:-1]):
+        p = _softmax(s[row])
+        present = t[row] > 0
+        out[row] = math.fsum(t[row][present] * (np.log(t[row][present]) - np.log(p[present])))
+    return out
+
+
+def hinge(scores, labels, *, margin=1.0):
+    """max(0, m - y s) with y = ±1 (bool True → +1)."""
+    y = np.asarray(labels)
+    y = np.where(y, 1.0, -1.0) if y.dtype == bool else y.astype(np.float64)
+    return np.maximum(0.0, margin - y * np.asarray(scores, np.float64))

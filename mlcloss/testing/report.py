@@ -13,9 +13,20 @@ import sys
 import numpy as np
 
 from .. import (
+    asymmetric_loss,
+    binary_cross_entropy,
     global_pointer_crossentropy,
+    hinge_loss,
+    kl_divergence,
     multilabel_categorical_crossentropy,
+    nll_loss,
+    pairwise_hinge_loss,
+    sigmoid_cross_entropy,
+    sigmoid_focal_loss,
+    softmax_cross_entropy,
+    softmax_focal_loss,
     sparse_multilabel_categorical_crossentropy,
+    squared_error,
 )
 from . import oracles
 from .frameworks import FRAMEWORKS
@@ -39,6 +50,15 @@ def _cases():
         i, j = gp_pairs[b, h, k]
         if i >= 0:
             gp_dense[b, h, i, j] = 1
+    classes = rng.integers(0, 8, 5)
+    classes[1] = -100
+    weights = rng.random(8) + 0.5
+    probs = rng.dirichlet(np.ones(8), 5)
+    unit = rng.uniform(0.05, 0.95, (5, 8))
+    log_probs = logits - np.log(np.sum(np.exp(logits), axis=-1, keepdims=True))
+    ce_rows, ce_count = oracles.softmax_ce(
+        logits, classes, class_weights=weights, ignore_index=-100, label_smoothing=0.1
+    )
     return {
         "multilabel_categorical_crossentropy (hard)": (
             lambda s, a: multilabel_categorical_crossentropy(s, a(hard), reduction="none"),
@@ -70,6 +90,70 @@ def _cases():
             ),
             gp_logits,
             oracles.global_pointer(gp_logits, gp_pairs, mask=mask, sparse=True),
+        ),
+        "softmax_cross_entropy (index, weighted mean)": (
+            lambda s, a: softmax_cross_entropy(
+                s, a(classes), class_weights=a(weights), ignore_index=-100, label_smoothing=0.1
+            ),
+            logits,
+            np.sum(ce_rows) / ce_count,
+        ),
+        "softmax_cross_entropy (probabilities)": (
+            lambda s, a: softmax_cross_entropy(s, a(probs), label_smoothing=0.1, reduction="none"),
+            logits,
+            oracles.softmax_ce(logits, probs, label_smoothing=0.1)[0],
+        ),
+        "nll_loss": (
+            lambda s, a: nll_loss(s, a(classes), ignore_index=-100, reduction="none"),
+            log_probs,
+            oracles.nll(log_probs, classes, ignore_index=-100)[0],
+        ),
+        "softmax_focal_loss": (
+            lambda s, a: softmax_focal_loss(s, a(probs), gamma=1.5, reduction="none"),
+            logits,
+            oracles.softmax_focal(logits, probs, gamma=1.5),
+        ),
+        "kl_divergence": (
+            lambda s, a: kl_divergence(s, a(probs), reduction="none"),
+            logits,
+            oracles.kl(logits, probs),
+        ),
+        "sigmoid_cross_entropy": (
+            lambda s, a: sigmoid_cross_entropy(
+                s, a(soft), pos_weight=a(weights), label_smoothing=0.1, reduction="none"
+            ),
+            logits,
+            oracles.sigmoid_ce(logits, soft, pos_weight=weights, label_smoothing=0.1),
+        ),
+        "binary_cross_entropy": (
+            lambda s, a: binary_cross_entropy(s, a(soft), reduction="none"),
+            unit,
+            oracles.binary_ce(unit, soft),
+        ),
+        "sigmoid_focal_loss": (
+            lambda s, a: sigmoid_focal_loss(s, a(soft), reduction="none"),
+            logits,
+            oracles.sigmoid_focal(logits, soft),
+        ),
+        "asymmetric_loss": (
+            lambda s, a: asymmetric_loss(s, a(hard), reduction="none"),
+            logits,
+            oracles.asymmetric(logits, hard),
+        ),
+        "squared_error": (
+            lambda s, a: squared_error(s, a(soft), reduction="none"),
+            logits,
+            (logits - soft) ** 2,
+        ),
+        "hinge_loss": (
+            lambda s, a: hinge_loss(s, a(hard == 1), reduction="none"),
+            logits,
+            oracles.hinge(logits, hard == 1),
+        ),
+        "pairwise_hinge_loss": (
+            lambda s, a: pairwise_hinge_loss(s[:, :1], s[:, 1:], reduction="none"),
+            logits,
+            np.maximum(0.0, 1.0 + logits[:, 1:] - logits[:, :1]),
         ),
     }
 

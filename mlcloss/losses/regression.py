@@ -1,0 +1,37 @@
+r"""Regression losses."""
+
+from __future__ import annotations
+
+from .._lib.elementwise import finish, prepare
+from .._lib.namespace import array_namespace
+
+__all__ = ["squared_error"]
+
+
+def squared_error(predictions, targets, /, *, where=None, reduction="mean"):
+    r"""Squared error :math:`(\hat y - y)^2`, elementwise.
+
+    ``"mean"`` is ``torch.nn.functional.mse_loss`` (and Keras's
+    ``MeanSquaredError`` for rows of equal length). ``targets`` must have
+    the shape of ``predictions``: torch broadcasts ``[N]`` against
+    ``[N, 1]`` into ``[N, N]`` with only a warning; here it is an error.
+
+    Parameters
+    ----------
+    predictions : array
+    targets : array, the shape of ``predictions``
+    where : bool array broadcastable to ``predictions``, optional
+    reduction : {"mean", "sum", "none"}
+
+    Examples
+    --------
+    >>> import numpy as np, mlcloss
+    >>> mlcloss.squared_error(np.array([1.0, 2.0, 4.0]), np.array([1.0, 3.0, 2.0]))
+    np.float64(1.6666666666666667)
+    """
+    xp = array_namespace(predictions, targets, where)
+    x, y, valid = prepare(
+        xp, predictions, targets, where, reduction, name="predictions", label_name="targets"
+    )
+    difference = x - y
+    return finish(xp, difference * difference, valid, None, reduction)
