@@ -130,6 +130,14 @@ def check_index_dtype(xp, labels, *, name: str = "labels") -> None:
         )
 
 
+def check_ignore_index(ignore_index) -> None:
+    """``ignore_index`` must be an int (a padding label value) or None."""
+    if ignore_index is not None and (
+        isinstance(ignore_index, bool) or not isinstance(ignore_index, int)
+    ):
+        raise TypeError(f"mlcloss: ignore_index must be an int or None, received {ignore_index!r}")
+
+
 def check_bool_mask(xp, mask, *, name: str) -> None:
     """Masks must be bool (integers 0/1 are accepted for token masks by the callers)."""
     if not xp.isdtype(mask.dtype, "bool"):

@@ -102,7 +102,7 @@ def binary_cross_entropy(probs, labels, /, *, where=None, reduction="mean"):
 
     .. math::
 
-        L = -\bigl(t \max(\log q, -100) + (1 - t) \max(\log(1 - q), -100)\bigr)
+        L = -\bigl(t \max(\log q, -100) + (1 - t) \max(\operatorname{log1p}(-q), -100)\bigr)
 
     ``torch.nn.functional.binary_cross_entropy``: the clamp keeps
     :math:`q = 0` or :math:`1` finite. Prefer :func:`sigmoid_cross_entropy`
@@ -131,7 +131,9 @@ def binary_cross_entropy(probs, labels, /, *, where=None, reduction="mean"):
     )
     bad_t = check_unit_interval(xp, backend, t, valid, name="labels")
     bad = bad_q if bad_t is None else bad_t if bad_q is None else bad_q | bad_t
-    loss = -t * _clamped_log(xp, q) - (1 - t) * _clamped_log(xp, 1 - q)
+    log_q = _clamp(xp, xp.log(xp.where(q > 0, q, 1.0)), q > 0)
+    log_not_q = _clamp(xp, xp.log1p(-xp.where(q < 1, q, 0.0)), q < 1)
+    loss = -t * log_q - (1 - t) * log_not_q
     return finish(xp, loss, valid, bad, reduction)
 
 
@@ -260,10 +262,9 @@ def _binary_cross_entropy(xp, backend, x, positive, negative):
     )
 
 
-def _clamped_log(xp, q):
-    """max(log q, −100), with log 0 kept out of the gradient."""
-    log_q = xp.log(xp.where(q > 0, q, 1.0))
-    return xp.where((q > 0) & (log_q > -100.0), log_q, -100.0)
+def _clamp(xp, log_value, finite):
+    """max(log_value, −100), and −100 where ``finite`` is False (log 0, kept out of the gradient)."""
+    return xp.where(finite & (log_value > -100.0), log_value, -100.0)
 
 
 def _log_one_minus_pt(xp, backend, x, t):

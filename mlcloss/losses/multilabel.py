@@ -34,6 +34,7 @@ from .._lib.shapes import broadcast_like, class_axis_last, where_mask
 from .._lib.stable import log1p_sum_exp, log_where
 from .._lib.validate import (
     check_broadcastable,
+    check_ignore_index,
     check_index_dtype,
     check_label_dtype,
     check_ndim,
@@ -214,10 +215,7 @@ def sparse_multilabel_categorical_crossentropy(
             f"mlcloss: labels must have the shape of logits {tuple(logits.shape)} except "
             f"along axis {axis} (the K positive indices), received {tuple(labels.shape)}"
         )
-    if ignore_index is not None and (
-        isinstance(ignore_index, bool) or not isinstance(ignore_index, int)
-    ):
-        raise TypeError(f"mlcloss: ignore_index must be an int or None, received {ignore_index!r}")
+    check_ignore_index(ignore_index)
 
     scores = _scores(xp, logits, threshold, dtype, axis)
     valid = class_axis_last(xp, where_mask(xp, where, logits), axis)

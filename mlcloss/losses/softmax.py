@@ -21,6 +21,7 @@ from .._lib.reduce import check_reduction, count_where, reduce
 from .._lib.shapes import broadcast_like, class_axis_last, where_mask
 from .._lib.stable import log_where, masked_log_softmax, masked_logsumexp
 from .._lib.validate import (
+    check_ignore_index,
     check_label_dtype,
     check_same_shape,
     check_values,
@@ -226,11 +227,14 @@ def softmax_focal_loss(logits, labels, /, *, alpha=None, gamma=2.0, axis=-1, red
 
     Notes
     -----
-    :math:`(1 - p_c)^γ` is :math:`\exp(γ \log(1 - p_c))` with
-    :math:`\log(1 - p_c)` computed without cancellation: for the unique
-    largest logit as :math:`\operatorname{logsumexp}_{j \ne c} s_j -
-    \operatorname{logsumexp}_j s_j`, for every other class (where
-    :math:`p_c \le 1/2`) as :math:`\log1p(-p_c)`. Keras clips
+    :math:`(1 - p_c)^γ` is :math:`\exp(γ \log(1 - p_c))`, with
+    :math:`\log p_c` and :math:`\log(1 - p_c)` computed without
+    cancellation: for the unique largest logit from
+    :math:`d = \operatorname{logsumexp}_{j \ne c} s_j - s_c` as
+    :math:`-\operatorname{softplus}(d)` and :math:`d - \operatorname{softplus}(d)`;
+    for every other class (where :math:`p_c \le 1/2`) as the log-softmax and
+    :math:`\log1p(-p_c)`. Confident predictions thus keep full relative
+    precision. Keras clips
     :math:`p` to :math:`[10^{-7}, 1 - 10^{-7}]` instead, so the two differ
     for confident predictions; the gradient here stays finite for
     :math:`γ < 1` at any logit.
@@ -257,7 +261,7 @@ def softmax_focal_loss(logits, labels, /, *, alpha=None, gamma=2.0, axis=-1, red
 
     focus = t
     if gamma > 0:
-        log_q = _log1m_softmax(xp, backend, x, log_p)
+        log_p, log_q = _log_softmax_and_complement(xp, backend, x, log_p)
         finite = log_q != float("-inf")
         modulating = xp.where(finite, xp.exp(gamma * xp.where(finite, log_q, 0.0)), 0.0)
         focus = t * modulating
@@ -404,19 +408,23 @@ def _one_hot(xp, backend, labels, x, *, axis, like, dtype):
     return xp.astype(labels[..., None] == classes, dtype), bad
 
 
-def _log1m_softmax(xp, backend, x, log_p):
-    """log(1 − softmax(x)) along the last axis, without cancellation.
+def _log_softmax_and_complement(xp, backend, x, log_p):
+    """(log p, log(1 − p)) of p = softmax(x) along the last axis, both without cancellation.
 
-    Below 1/2 a probability leaves log1p(−p) accurate; only the unique
-    largest logit can come close to 1, and its complement is the
-    logsumexp of the other logits minus the logsumexp of all of them.
+    Every probability but the unique largest one is at most 1/2, which leaves
+    ``log_p`` and log1p(−p) accurate. For the unique largest logit, with
+    d = logsumexp(other logits) − its logit: log p = −softplus(d) and
+    log(1 − p) = d − softplus(d); the plain log-softmax would return
+    log(1 + e^d) from a sum rounded to 1 + e^d.
     """
-    peak = x == xp.max(x, axis=-1, keepdims=True)
-    unique = xp.sum(xp.astype(peak, xp.int32), axis=-1, keepdims=True) == 1
-    top = peak & unique
-    others = masked_logsumexp(xp, backend, x, where=~peak) - backend.logsumexp(x, -1)
+    peak_value = xp.max(x, axis=-1, keepdims=True)
+    peak = x == peak_value
+    top = peak & (xp.sum(xp.astype(peak, xp.int32), axis=-1, keepdims=True) == 1)
+    d = masked_logsumexp(xp, backend, x, where=~peak)[..., None] - peak_value
+    spread = backend.softplus(d)
+    log_p = xp.where(top, -spread, log_p)
     rest = xp.log1p(-xp.exp(xp.where(top, -1.0, log_p)))
-    return xp.where(top, others[..., None], rest)
+    return log_p, xp.where(top, d - spread, rest)
 
 
 def _check_index_labels(xp, labels, like, axis, ignore_index):
@@ -426,10 +434,7 @@ def _check_index_labels(xp, labels, like, axis, ignore_index):
             f"mlcloss: integer labels (class indices) must have the shape of the predictions "
             f"without axis {axis}, {expected}, received {tuple(labels.shape)}"
         )
-    if ignore_index is not None and (
-        isinstance(ignore_index, bool) or not isinstance(ignore_index, int)
-    ):
-        raise TypeError(f"mlcloss: ignore_index must be an int or None, received {ignore_index!r}")
+    check_ignore_index(ignore_index)
 
 
 def _check_probability_labels(xp, labels, like, ignore_index, *, name="labels"):

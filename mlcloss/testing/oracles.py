@@ -174,11 +174,11 @@ def sigmoid_ce(logits, labels, *, pos_weight=1.0, label_smoothing=0.0):
 
 
 def binary_ce(probs, labels):
-    """-(t max(log q, -100) + (1 - t) max(log(1 - q), -100))."""
+    """-(t max(log q, -100) + (1 - t) max(log1p(-q), -100))."""
     q = np.asarray(probs, np.float64)
     t = np.asarray(labels, np.float64)
     with np.errstate(divide="ignore"):
-        return -(t * np.maximum(np.log(q), -100) + (1 - t) * np.maximum(np.log(1 - q), -100))
+        return -(t * np.maximum(np.log(q), -100) + (1 - t) * np.maximum(np.log1p(-q), -100))
 
 
 def sigmoid_focal(logits, labels, *, alpha=0.25, gamma=2.0):
@@ -200,9 +200,16 @@ def softmax_focal(logits, labels, *, alpha=None, gamma=2.0):
         labels = np.eye(s.shape[-1])[labels]
     alpha = 1.0 if alpha is None else np.asarray(alpha, np.float64)
     out = np.zeros(s.shape[:-1])
+    classes = s.shape[-1]
     for row in np.ndindex(*s.shape[:-1]):
-        p = _softmax(s[row])
-        out[row] = math.fsum(alpha * labels[row] * (1 - p) ** gamma * -np.log(p))
+        e = np.exp(s[row] - np.max(s[row]))
+        # 1 - p_c and -log p_c from the sum of the *other* classes: no cancellation near p = 1
+        others = np.array([math.fsum(np.delete(e, c)) for c in range(classes)])
+        one_minus_p = others / math.fsum(e)
+        nll = np.log1p(others / e)
+        out[row] = math.fsum(
+            np.broadcast_to(alpha, (classes,)) * labels[row] * one_minus_p**gamma * nll
+        )
     return out
 
 
