@@ -36,9 +36,11 @@ def check_unit_interval(xp, backend, values, valid, *, name: str, expected="valu
 
     See :func:`~mlcloss._lib.validate.check_values`.
     """
-    bad = ~((values >= 0) & (values <= 1))
-    if valid is not None:
-        bad = bad & valid
+
+    def bad():
+        outside = ~((values >= 0) & (values <= 1))
+        return outside if valid is None else outside & valid
+
     return check_values(xp, backend, bad, name=name, expected=expected, unit="entry")
 
 

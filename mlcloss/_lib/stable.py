@@ -54,14 +54,3 @@ def masked_log_softmax(xp, backend, x, *, where=None, axis: int = -1):
     nonempty = xp.any(where, axis=axis, keepdims=True)
     x = xp.where(where, x, _NEG_INF)
     return backend.log_softmax(xp.where(nonempty, x, 0.0), axis)
-
-
-def weighted(xp, weight, term, x):
-    """weight · term(x), exactly 0 where ``weight`` is 0 whatever ``x`` is.
-
-    ``term`` sees ``x`` only where the weight is nonzero (0 elsewhere): the
-    double ``where`` keeps a masked logit (``x = ±inf`` with weight 0) from
-    producing 0 · ∞ = NaN in the value or in the gradient.
-    """
-    active = weight != 0
-    return xp.where(active, weight * term(xp.where(active, x, 0.0)), 0.0)

@@ -44,6 +44,9 @@ def value_checks_enabled() -> bool:
 def check_values(xp, backend, bad_rows, *, name: str, expected: str, unit: str = "row"):
     """Check a boolean array ``bad_rows`` that marks rows with invalid values.
 
+    ``bad_rows`` may be a function returning that array: it is then only
+    computed when checks are on, so switching checks off saves its work.
+
     Returns ``None`` when there is nothing to poison (checks off, or the data
     was concrete and passed); raises ``ValueError`` naming ``name`` when the
     data is concrete and some row is bad; returns ``bad_rows`` otherwise, for
@@ -52,6 +55,8 @@ def check_values(xp, backend, bad_rows, *, name: str, expected: str, unit: str =
     """
     if not value_checks_enabled():
         return None
+    if callable(bad_rows):
+        bad_rows = bad_rows()
     if backend.is_concrete(bad_rows):
         if bool(xp.any(bad_rows)):
             count = int(xp.sum(xp.astype(bad_rows, xp.int64)))

@@ -259,6 +259,14 @@ class _TensorFlowNamespace:
         out = tf.gather(x, indices, axis=last, batch_dims=last)
         return out if axis == last else self.moveaxis(out, -1, axis)
 
+    def clip(self, x, /, min=None, max=None):
+        tf = self._tf
+        if min is not None:
+            x = tf.maximum(x, tf.constant(min, dtype=x.dtype))
+        if max is not None:
+            x = tf.minimum(x, tf.constant(max, dtype=x.dtype))
+        return x
+
     def where(self, condition, x1, x2, /):
         x1, x2 = self._promote(x1, x2)
         return self._tf.where(condition, x1, x2)

@@ -26,7 +26,6 @@ import math
 from .._lib.arguments import check_number, weight_array
 from .._lib.elementwise import check_unit_interval, finish, prepare
 from .._lib.namespace import array_namespace
-from .._lib.stable import weighted
 from ..backends import backend_for
 
 __all__ = [
@@ -82,6 +81,7 @@ def sigmoid_cross_entropy(
     xp = array_namespace(logits, labels, pos_weight, where)
     backend = backend_for(xp)
     x, t, valid = prepare(xp, logits, labels, where, reduction, name="logits")
+    x = _finite(xp, x)
     bad = check_unit_interval(xp, backend, t, valid, name="labels")
     epsilon = check_number(label_smoothing, name="label_smoothing", low=0.0, high=1.0)
     if epsilon > 0:
@@ -171,6 +171,7 @@ def sigmoid_focal_loss(logits, labels, /, *, alpha=0.25, gamma=2.0, where=None, 
     xp = array_namespace(logits, labels, where)
     backend = backend_for(xp)
     x, t, valid = prepare(xp, logits, labels, where, reduction, name="logits")
+    x = _finite(xp, x)
     bad = check_unit_interval(xp, backend, t, valid, name="labels")
     alpha = check_number(alpha, name="alpha", high=1.0, allow_none=True)
     gamma = check_number(gamma, name="gamma", low=0.0)
@@ -225,6 +226,7 @@ def asymmetric_loss(
     xp = array_namespace(logits, labels, where)
     backend = backend_for(xp)
     x, t, valid = prepare(xp, logits, labels, where, reduction, name="logits")
+    x = _finite(xp, x)
     bad = check_unit_interval(xp, backend, t, valid, name="labels")
     gamma_pos = check_number(gamma_pos, name="gamma_pos", low=0.0)
     gamma_neg = check_number(gamma_neg, name="gamma_neg", low=0.0)
@@ -251,15 +253,25 @@ def asymmetric_loss(
             loss = loss * xp.where(above, focus, 0.0)
         return loss
 
-    loss = weighted(xp, t, positive, x) + weighted(xp, 1 - t, negative, x)
+    loss = t * positive(x) + (1 - t) * negative(x)
     return finish(xp, loss, valid, bad, reduction)
 
 
 def _binary_cross_entropy(xp, backend, x, positive, negative):
     """positive · softplus(−x) + negative · softplus(x), each tail on its own."""
-    return weighted(xp, positive, lambda z: backend.softplus(-z), x) + weighted(
-        xp, negative, backend.softplus, x
-    )
+    return positive * backend.softplus(-x) + negative * backend.softplus(x)
+
+
+def _finite(xp, x):
+    """``x`` with ±inf replaced by the largest finite values (a masked logit).
+
+    softplus of the largest float is finite, so a zero label weight then
+    gives exactly 0 (never 0 · ∞ = NaN), and the clip's gradient at an
+    infinite logit is 0: a logit of −inf with label 0 contributes nothing
+    to the loss or the gradient. With label 1 it costs the largest float.
+    """
+    big = xp.finfo(x.dtype).max
+    return xp.clip(x, min=-big, max=big)
 
 
 def _clamp(xp, log_value, finite):

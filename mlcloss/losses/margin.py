@@ -45,9 +45,11 @@ def hinge_loss(scores, labels, /, *, margin=1.0, where=None, reduction="mean"):
     if is_bool:
         y = 2 * y - 1
     else:
-        flagged = (y != 1) & (y != -1)
-        if valid is not None:
-            flagged = flagged & valid
+
+        def flagged():
+            neither = (y != 1) & (y != -1)
+            return neither if valid is None else neither & valid
+
         bad = check_values(
             xp,
             backend_for(xp),

@@ -134,7 +134,7 @@ def multilabel_categorical_crossentropy(
         bad = check_values(
             xp,
             backend,
-            xp.any(~((labels >= 0) & (labels <= 1)), axis=-1),
+            lambda: xp.any(~((labels >= 0) & (labels <= 1)), axis=-1),
             name="labels",
             expected="values in [0, 1]",
         )

@@ -455,7 +455,7 @@ def _check_distribution(xp, backend, t, *, name="labels"):
     return check_values(
         xp,
         backend,
-        xp.any(~((t >= 0) & (t <= 1)), axis=-1),
+        lambda: xp.any(~((t >= 0) & (t <= 1)), axis=-1),
         name=name,
         expected="probabilities in [0, 1]",
     )
