@@ -12,6 +12,7 @@ from .losses.binary import (
     sigmoid_cross_entropy,
     sigmoid_focal_loss,
 )
+from .losses.combinatorial import combinatorial_softmax_crossentropy
 from .losses.margin import hinge_loss, pairwise_hinge_loss
 from .losses.multilabel import (
     global_pointer_crossentropy,
@@ -20,6 +21,7 @@ from .losses.multilabel import (
     multilabel_probabilities,
     sparse_multilabel_categorical_crossentropy,
 )
+from .losses.pairwise import circle_loss, unified_pairwise_loss
 from .losses.regression import squared_error
 from .losses.softmax import (
     kl_divergence,
@@ -34,6 +36,8 @@ __version__ = "0.1.0"
 __all__ = [
     "asymmetric_loss",
     "binary_cross_entropy",
+    "circle_loss",
+    "combinatorial_softmax_crossentropy",
     "global_pointer_crossentropy",
     "hinge_loss",
     "kl_divergence",
@@ -50,5 +54,6 @@ __all__ = [
     "softmax_focal_loss",
     "sparse_multilabel_categorical_crossentropy",
     "squared_error",
+    "unified_pairwise_loss",
     "value_checks",
 ]

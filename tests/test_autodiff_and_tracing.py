@@ -31,6 +31,8 @@ CLASS = np.array([1, -100, 5, 0])
 CLASS_W = RNG.random(6) + 0.5
 PROBS = RNG.dirichlet(np.ones(6), 4)
 UNIT = RNG.uniform(0.05, 0.95, (4, 6))
+THREE = np.zeros((4, 6), np.int64)
+THREE[[0, 0, 0, 1, 1, 1, 2, 2, 2, 3, 3, 3], [0, 2, 5, 1, 2, 3, 0, 1, 4, 3, 4, 5]] = 1
 WHERE_CLASS = WHERE | (np.arange(6) == np.array([1, 0, 5, 0])[:, None])  # labels stay kept
 
 CASES = {
@@ -93,6 +95,27 @@ CASES = {
     "asymmetric": (mlcloss.asymmetric_loss, LOGITS, [HARD], {}, {"gamma_pos": 1.0}),
     "squared-error": (mlcloss.squared_error, LOGITS, [SOFT], {"where": WHERE}, {}),
     "hinge": (mlcloss.hinge_loss, LOGITS, [HARD > 0], {}, {"margin": 0.5}),
+    "combinatorial-fixed": (
+        mlcloss.combinatorial_softmax_crossentropy,
+        LOGITS,
+        [THREE],
+        {},
+        {"k": 3},
+    ),
+    "combinatorial-variable": (
+        mlcloss.combinatorial_softmax_crossentropy,
+        LOGITS,
+        [HARD],
+        {"threshold": RNG.normal(size=4)},
+        {"k": 5, "variable": True},
+    ),
+    "unified-pairwise": (
+        mlcloss.unified_pairwise_loss,
+        LOGITS,
+        [HARD],
+        {"where": WHERE},
+        {"scale": 1.5, "margin": 0.2},
+    ),
     "pairwise-hinge": (mlcloss.pairwise_hinge_loss, LOGITS[:, :1], [LOGITS[:, 1:]], {}, {}),
 }
 

@@ -259,6 +259,9 @@ class _TensorFlowNamespace:
         out = tf.gather(x, indices, axis=last, batch_dims=last)
         return out if axis == last else self.moveaxis(out, -1, axis)
 
+    def take(self, x, indices, /, *, axis=None):
+        return self._tf.gather(x, indices, axis=axis)
+
     def clip(self, x, /, min=None, max=None):
         tf = self._tf
         if min is not None:

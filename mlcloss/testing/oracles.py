@@ -240,3 +240,69 @@ def hinge(scores, labels, *, margin=1.0):
     y = np.asarray(labels)
     y = np.where(y, 1.0, -1.0) if y.dtype == bool else y.astype(np.float64)
     return np.maximum(0.0, margin - y * np.asarray(scores, np.float64))
+
+
+# -- beyond the peers: pairwise and combinatorial losses ---------------------
+
+
+def unified_pairwise(logits, labels, *, scale=1.0, margin=0.0, where=None):
+    """log(1 + Σ_neg Σ_pos e^{γ(s_i − s_j + m)}) per row, by the explicit double sum."""
+    s = np.asarray(logits, np.float64)
+    t = np.asarray(labels) != 0
+    keep = np.ones(s.shape, bool) if where is None else np.broadcast_to(where, s.shape)
+    out = np.zeros(s.shape[:-1])
+    for row in np.ndindex(*s.shape[:-1]):
+        pos = s[row][t[row] & keep[row]]
+        neg = s[row][~t[row] & keep[row]]
+        pairs = [math.exp(scale * (n - p + margin)) for n in neg for p in pos]
+        out[row] = math.log1p(math.fsum(pairs))
+    return out
+
+
+def circle(similarities, labels, *, scale=80.0, margin=0.4, where=None, weights_from=None):
+    """Circle loss per row by the explicit double sum over (negative, positive) pairs.
+
+    ``weights_from`` (default: ``similarities``) gives the scores the
+    adaptive weights α are computed from; holding it fixed gives the
+    function whose gradient is the paper's (α constant).
+    """
+    s = np.asarray(similarities, np.float64)
+    w = s if weights_from is None else np.asarray(weights_from, np.float64)
+    t = np.asarray(labels) != 0
+    keep = np.ones(s.shape, bool) if where is None else np.broadcast_to(where, s.shape)
+    alpha_p = np.maximum(1 + margin - w, 0.0)
+    alpha_n = np.maximum(w + margin, 0.0)
+    out = np.zeros(s.shape[:-1])
+    for row in np.ndindex(*s.shape[:-1]):
+        pos = t[row] & keep[row]
+        neg = ~t[row] & keep[row]
+        a = scale * alpha_n[row][neg] * (s[row][neg] - margin)
+        b = -scale * alpha_p[row][pos] * (s[row][pos] - (1 - margin))
+        if a.size and b.size:
+            peak = np.max(a) + np.max(b)
+            total = math.fsum(math.exp(x + y - peak) for x in a for y in b)
+            out[row] = np.logaddexp(0.0, peak + math.log(total))
+    return out
+
+
+def combinatorial(logits, labels, *, k, variable=False, threshold=0.0):
+    """log Z − (chosen scores) by enumerating every set of classes (itertools)."""
+    import itertools
+
+    s = np.asarray(logits, np.float64)
+    t = np.asarray(labels) != 0
+    theta = np.broadcast_to(np.asarray(threshold, np.float64), s.shape[:-1])
+    classes = s.shape[-1]
+    out = np.zeros(s.shape[:-1])
+    for row in np.ndindex(*s.shape[:-1]):
+        sizes = range(k + 1) if variable else [k]
+        terms = [
+            sum(s[row][list(c)]) + (k - j) * theta[row]
+            for j in sizes
+            for c in itertools.combinations(range(classes), j)
+        ]
+        peak = max(terms)
+        log_z = peak + math.log(math.fsum(math.exp(x - peak) for x in terms))
+        chosen = s[row][t[row]].sum() + (k - t[row].sum()) * theta[row]
+        out[row] = log_z - chosen
+    return out

@@ -15,6 +15,8 @@ import numpy as np
 from .. import (
     asymmetric_loss,
     binary_cross_entropy,
+    circle_loss,
+    combinatorial_softmax_crossentropy,
     global_pointer_crossentropy,
     hinge_loss,
     kl_divergence,
@@ -27,6 +29,7 @@ from .. import (
     softmax_focal_loss,
     sparse_multilabel_categorical_crossentropy,
     squared_error,
+    unified_pairwise_loss,
 )
 from . import oracles
 from .frameworks import FRAMEWORKS
@@ -56,6 +59,11 @@ def _cases():
     probs = rng.dirichlet(np.ones(8), 5)
     unit = rng.uniform(0.05, 0.95, (5, 8))
     log_probs = logits - np.log(np.sum(np.exp(logits), axis=-1, keepdims=True))
+    three = np.zeros((5, 8), np.int64)
+    for row in range(5):
+        three[row, rng.choice(8, 3, replace=False)] = 1
+    theta = rng.normal(size=5)
+    similarities = np.tanh(logits / 3)
     ce_rows, ce_count = oracles.softmax_ce(
         logits, classes, class_weights=weights, ignore_index=-100, label_smoothing=0.1
     )
@@ -150,6 +158,32 @@ def _cases():
             logits,
             oracles.hinge(logits, hard == 1),
         ),
+        "combinatorial_softmax_crossentropy (k=3)": (
+            lambda s, a: combinatorial_softmax_crossentropy(s, a(three), k=3, reduction="none"),
+            logits,
+            oracles.combinatorial(logits, three, k=3),
+        ),
+        "combinatorial_softmax_crossentropy (k≤4, θ)": (
+            lambda s, a: combinatorial_softmax_crossentropy(
+                s, a(hard), k=4, variable=True, threshold=a(theta), reduction="none"
+            ),
+            logits,
+            oracles.combinatorial(logits, hard, k=4, variable=True, threshold=theta),
+        ),
+        "unified_pairwise_loss": (
+            lambda s, a: unified_pairwise_loss(s, a(hard), scale=2.0, margin=0.1, reduction="none"),
+            logits,
+            oracles.unified_pairwise(logits, hard, scale=2.0, margin=0.1),
+        ),
+        "circle_loss (α held constant)": (
+            lambda s, a: circle_loss(s, a(hard), scale=16.0, margin=0.25, reduction="none"),
+            similarities,
+            oracles.circle(similarities, hard, scale=16.0, margin=0.25),
+            # the gradient is that of the loss with α frozen at the evaluation point
+            lambda s, a: oracles.circle(
+                s, hard, scale=16.0, margin=0.25, weights_from=similarities
+            ),
+        ),
         "pairwise_hinge_loss": (
             lambda s, a: pairwise_hinge_loss(s[:, :1], s[:, 1:], reduction="none"),
             logits,
@@ -210,8 +244,8 @@ def main(argv=None) -> int:
     print(header)
     print("-" * len(header))
     all_ok = True
-    for name, (fn, logits, want) in cases.items():
-        fd_grad = _finite_differences(fn, logits)
+    for name, (fn, logits, want, *fd_fn) in cases.items():
+        fd_grad = _finite_differences(fd_fn[0] if fd_fn else fn, logits)
         cells = []
         for _, framework in columns:
             if framework is None:
