@@ -199,7 +199,7 @@ def test_wrong_number_of_positives_is_a_value_error(xp):
         )
     with pytest.raises(ValueError, match="0 or 1"):
         mlcloss.unified_pairwise_loss(xp.array(S), xp.array(VARIABLE * 2))
-    with pytest.raises(TypeError, match="k must be a positive int"):
+    with pytest.raises(ValueError, match="k must be a positive int"):
         mlcloss.combinatorial_softmax_crossentropy(xp.array(S), xp.array(FIXED), k=0)
     with pytest.raises(ValueError, match="k=11 exceeds"):
         mlcloss.combinatorial_softmax_crossentropy(xp.array(S), xp.array(FIXED), k=11)

@@ -1,4 +1,4 @@
-"""Hyper-parameter checks: scalars in range, per-class and broadcastable weight arrays."""
+"""Hyper-parameter checks: scalars in range, counts, per-class and broadcastable weight arrays."""
 
 from __future__ import annotations
 
@@ -24,6 +24,15 @@ def check_number(value, *, name: str, low=None, high=None, allow_none: bool = Fa
     ):
         bounds = f"[{low if low is not None else '-inf'}, {high if high is not None else 'inf'}]"
         raise ValueError(f"mlcloss: {name} must lie in {bounds}, received {value!r}")
+    return value
+
+
+def check_positive_int(value, *, name: str) -> int:
+    """``value`` checked to be an int ≥ 1 (a count: k, num_sampled, num_classes)."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"mlcloss: {name} must be a positive int, received {value!r}")
+    if value < 1:
+        raise ValueError(f"mlcloss: {name} must be a positive int, received {value!r}")
     return value
 
 

@@ -26,7 +26,7 @@ is truly fixed and the top-k set is what you predict.
 
 from __future__ import annotations
 
-from .._lib.arguments import check_number
+from .._lib.arguments import check_number, check_positive_int
 from .._lib.dtypes import cast
 from .._lib.label_sets import hard_label_sets
 from .._lib.namespace import array_namespace, device
@@ -93,8 +93,7 @@ def combinatorial_softmax_crossentropy(
     xp = array_namespace(logits, labels, threshold)
     backend = backend_for(xp)
     check_reduction(reduction)
-    if isinstance(k, bool) or not isinstance(k, int) or k < 1:
-        raise TypeError(f"mlcloss: k must be a positive int, received {k!r}")
+    k = check_positive_int(k, name="k")
     x, positive, _, bad_labels = hard_label_sets(xp, backend, logits, labels, None, axis)
     num_classes = x.shape[-1]
     if k > num_classes:
@@ -134,28 +133,32 @@ def log_elementary_symmetric(xp, backend, x, degree: int):
     r"""log Z_j(e^x) for j = 0..``degree`` along the last axis: ``[..., degree + 1]``.
 
     Each class is the polynomial :math:`1 + e^{x_c} t` (log coefficients
-    ``[0, x_c, -inf, ...]``); neighbouring polynomials are multiplied in log
-    space, truncated at ``degree``, until one is left. A product's
-    coefficient d is :math:`\operatorname{LSE}_{i \le d}(a_i + b_{d-i})`: one
-    ``take`` lays out :math:`b_{d-i}` as a ``[d, i]`` matrix (−∞ where
-    i > d), so each level is a handful of operations of fixed shapes.
+    ``[0, x_c]``); neighbouring polynomials are multiplied in log space until
+    one is left, each product truncated at ``degree``, so a polynomial of
+    level l holds :math:`\min(2^l, \mathrm{degree}) + 1` coefficients. A
+    product's coefficient d is :math:`\operatorname{LSE}_i (a_i + b_{d-i})`:
+    one ``take`` lays out :math:`b_{d-i}` as a ``[d, i]`` matrix (−∞ where
+    d − i is out of range), so each level is a handful of operations of
+    fixed shapes.
     """
-    size = degree + 1
-    # b_{d-i} at [d, i]; index `size` points at an appended -inf coefficient
-    skew = [d - i if i <= d else size for d in range(size) for i in range(size)]
-    skew = xp.asarray(skew, device=device(x))
-    polys = _class_polynomials(xp, x, degree)  # [..., C, degree + 1]
+    polys = xp.stack([xp.zeros_like(x), x], axis=-1)  # [..., C, 2]
     while polys.shape[-2] > 1:
-        if polys.shape[-2] % 2:
+        width = polys.shape[-1]
+        if polys.shape[-2] % 2:  # pair the odd one out with the polynomial 1
             identity = xp.concat(
                 [xp.zeros_like(polys[..., :1, :1]), xp.full_like(polys[..., :1, 1:], _NEG_INF)],
                 axis=-1,
             )
             polys = xp.concat([polys, identity], axis=-2)
+        product = min(2 * width - 1, degree + 1)
+        # b_{d-i} at [d, i]; index `width` points at an appended -inf coefficient
+        skew = [
+            d - i if 0 <= d - i < width else width for d in range(product) for i in range(width)
+        ]
         a, b = polys[..., 0::2, :], polys[..., 1::2, :]
         b = xp.concat([b, xp.full_like(b[..., :1], _NEG_INF)], axis=-1)
-        shifted = xp.take(b, skew, axis=-1)  # [..., C', size * size]
-        shifted = xp.reshape(shifted, (*_dims(shifted.shape[:-1]), size, size))
+        shifted = xp.take(b, xp.asarray(skew, device=device(x)), axis=-1)
+        shifted = xp.reshape(shifted, (*_dims(shifted.shape[:-1]), product, width))
         polys = masked_logsumexp(xp, backend, shifted + a[..., None, :])
     return polys[..., 0, :]
 
@@ -163,12 +166,6 @@ def log_elementary_symmetric(xp, backend, x, degree: int):
 def _dims(shape):
     """A shape for reshape: one unknown (symbolic) dimension becomes -1."""
     return tuple(-1 if d is None else d for d in shape)
-
-
-def _class_polynomials(xp, x, degree):
-    """log coefficients of 1 + e^{x_c} t per class, padded with -inf to ``degree``: [..., C, degree+1]."""
-    columns = [xp.zeros_like(x), x] + [xp.full_like(x, _NEG_INF)] * (degree - 1)
-    return xp.stack(columns, axis=-1)
 
 
 def _threshold(xp, threshold, rows):
