@@ -23,6 +23,7 @@ from .losses.multilabel import (
 )
 from .losses.pairwise import circle_loss, unified_pairwise_loss
 from .losses.regression import squared_error
+from .losses.sampled import nce_loss, sampled_softmax_loss
 from .losses.softmax import (
     kl_divergence,
     nll_loss,
@@ -30,6 +31,7 @@ from .losses.softmax import (
     softmax_cross_entropy,
     softmax_focal_loss,
 )
+from .sampling import log_uniform_candidate_sampler
 
 __version__ = "0.1.0"
 
@@ -41,11 +43,14 @@ __all__ = [
     "global_pointer_crossentropy",
     "hinge_loss",
     "kl_divergence",
+    "log_uniform_candidate_sampler",
     "multilabel_categorical_crossentropy",
     "multilabel_predict",
     "multilabel_probabilities",
+    "nce_loss",
     "nll_loss",
     "pairwise_hinge_loss",
+    "sampled_softmax_loss",
     "set_value_checks",
     "sigmoid_cross_entropy",
     "sigmoid_focal_loss",

@@ -34,6 +34,25 @@ UNIT = RNG.uniform(0.05, 0.95, (4, 6))
 THREE = np.zeros((4, 6), np.int64)
 THREE[[0, 0, 0, 1, 1, 1, 2, 2, 2, 3, 3, 3], [0, 2, 5, 1, 2, 3, 0, 1, 4, 3, 4, 5]] = 1
 WHERE_CLASS = WHERE | (np.arange(6) == np.array([1, 0, 5, 0])[:, None])  # labels stay kept
+OUTPUT = {  # an output layer of 30 classes over 6 features, with 5 sampled classes (2 and 9 hit)
+    "weights": RNG.normal(size=(30, 6)),
+    "biases": RNG.normal(size=30),
+    "sampled": np.array([2, 9, 17, 4, 25]),
+    "true_count": RNG.uniform(0.05, 0.9, (4, 2)),
+    "sampled_count": RNG.uniform(0.05, 0.9, 5),
+}
+TRUE_CLASSES = np.array([[2, 11], [9, 9], [0, 29], [4, 2]])
+
+
+def _sampled(loss):
+    """``loss`` with the hidden states first, as the cases call it."""
+
+    def call(inputs, labels, *, weights, biases, sampled, true_count, sampled_count, **options):
+        values = (sampled, true_count, sampled_count)
+        return loss(weights, biases, labels, inputs, sampled_values=values, **options)
+
+    return call
+
 
 CASES = {
     "dense": (mlcloss.multilabel_categorical_crossentropy, LOGITS, [HARD], {}, {}),
@@ -117,6 +136,20 @@ CASES = {
         {"scale": 1.5, "margin": 0.2},
     ),
     "pairwise-hinge": (mlcloss.pairwise_hinge_loss, LOGITS[:, :1], [LOGITS[:, 1:]], {}, {}),
+    "sampled-softmax": (
+        _sampled(mlcloss.sampled_softmax_loss),
+        LOGITS,
+        [TRUE_CLASSES],
+        OUTPUT,
+        {"num_sampled": 5, "num_classes": 30, "num_true": 2, "reduction": "none"},
+    ),
+    "nce": (
+        _sampled(mlcloss.nce_loss),
+        LOGITS,
+        [TRUE_CLASSES],
+        OUTPUT,
+        {"num_sampled": 5, "num_classes": 30, "num_true": 2, "remove_accidental_hits": True},
+    ),
 }
 
 

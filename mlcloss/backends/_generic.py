@@ -63,6 +63,17 @@ class Backend:
         hits = (indices[..., None] == classes) & valid[..., None]
         return xp.any(hits, axis=-2)
 
+    def uniform(self, shape, *, seed, device):
+        """Uniform float64 numbers in [0, 1) of ``shape`` on ``device``, reproducible for an int ``seed``.
+
+        The fallback draws on the host with a NumPy ``Generator`` and copies
+        the numbers to the library (``seed=None``: fresh entropy).
+        """
+        import numpy as np
+
+        values = np.random.default_rng(seed).random(shape)
+        return self.xp.asarray(values, dtype=self.xp.float64, device=device)
+
     def as_index(self, indices):
         """``indices`` in a dtype the library's gather and scatter accept."""
         return indices

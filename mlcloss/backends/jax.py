@@ -26,6 +26,14 @@ class JaxBackend(Backend):
     def sigmoid(self, x):
         return jax.nn.sigmoid(x)
 
+    def uniform(self, shape, *, seed, device):
+        if seed is None:  # JAX has no global generator: take fresh entropy from the host
+            import numpy as np
+
+            seed = int(np.random.default_rng().integers(2**31))
+        dtype = jax.dtypes.canonicalize_dtype(jnp.float64)  # float32 unless x64 is enabled
+        return jax.random.uniform(jax.random.key(seed), shape, dtype=dtype)
+
     def multi_hot(self, indices, valid, num_classes: int):
         # invalid entries are sent to a sink column that is dropped afterwards
         out = jnp.zeros((*indices.shape[:-1], num_classes + 1), dtype=bool)

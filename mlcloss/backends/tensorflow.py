@@ -21,6 +21,12 @@ _SCALARS = (bool, int, float)
 _NAMESPACE = []
 
 
+def _nullcontext():
+    import contextlib
+
+    return contextlib.nullcontext()
+
+
 def is_tensorflow_array(x) -> bool:
     """True for a ``tf.Tensor`` or ``tf.Variable``, without importing TensorFlow."""
     tf = sys.modules.get("tensorflow")
@@ -59,6 +65,16 @@ class TensorFlowBackend(Backend):
 
     def sigmoid(self, x):
         return self._tf.math.sigmoid(x)
+
+    def uniform(self, shape, *, seed, device):
+        tf = self._tf
+        with tf.device(device) if device else _nullcontext():
+            if seed is None:
+                return tf.random.uniform(shape, dtype=tf.float64)
+            # Philox by name: "auto_select" draws other numbers under XLA
+            return tf.random.stateless_uniform(
+                shape, seed=[seed, 0], dtype=tf.float64, alg="philox"
+            )
 
     def is_concrete(self, x) -> bool:
         tf = self._tf
@@ -99,6 +115,7 @@ class _TensorFlowNamespace:
             "expm1": tf.math.expm1,
             "log": tf.math.log,
             "log1p": tf.math.log1p,
+            "floor": tf.math.floor,
             "sqrt": tf.math.sqrt,
             "tanh": tf.math.tanh,
             "negative": tf.math.negative,
@@ -127,6 +144,7 @@ class _TensorFlowNamespace:
             "logaddexp": tf.experimental.numpy.logaddexp,
             "logical_and": tf.math.logical_and,
             "logical_or": tf.math.logical_or,
+            "matmul": tf.linalg.matmul,
         }
         for name, fn in binary.items():
             setattr(self, name, self._promoting(fn))
@@ -236,6 +254,9 @@ class _TensorFlowNamespace:
         order.insert(destination % x.ndim, source % x.ndim)
         return self._tf.transpose(x, order)
 
+    def matrix_transpose(self, x, /):
+        return self._tf.linalg.matrix_transpose(x)
+
     def squeeze(self, x, /, axis):
         return self._tf.squeeze(x, axis=axis)
 
@@ -258,6 +279,15 @@ class _TensorFlowNamespace:
             x, indices = self.moveaxis(x, axis, -1), self.moveaxis(indices, axis, -1)
         out = tf.gather(x, indices, axis=last, batch_dims=last)
         return out if axis == last else self.moveaxis(out, -1, axis)
+
+    def argsort(self, x, /, *, axis=-1, descending=False, stable=True):
+        direction = "DESCENDING" if descending else "ASCENDING"
+        return self._tf.argsort(x, axis=axis, direction=direction, stable=stable)
+
+    def cumulative_sum(self, x, /, *, axis=None, dtype=None, include_initial=False):
+        if dtype is not None:
+            x = self._tf.cast(x, dtype)
+        return self._tf.cumsum(x, axis=-1 if axis is None else axis)
 
     def take(self, x, indices, /, *, axis=None):
         return self._tf.gather(x, indices, axis=axis)

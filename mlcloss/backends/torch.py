@@ -28,6 +28,18 @@ class TorchBackend(Backend):
     def sigmoid(self, x):
         return torch.sigmoid(x)
 
+    def uniform(self, shape, *, seed, device):
+        generator = None
+        if seed is not None:
+            if torch.compiler.is_compiling():
+                raise RuntimeError(
+                    "mlcloss: a seeded sampler cannot run inside torch.compile (a torch "
+                    "Generator is opaque to dynamo); draw the samples outside the compiled "
+                    "function and pass them in (sampled_values=...), or pass seed=None"
+                )
+            generator = torch.Generator(device=device).manual_seed(seed)
+        return torch.rand(shape, generator=generator, dtype=torch.float64, device=device)
+
     def as_index(self, indices):
         return indices.long()
 

@@ -214,7 +214,8 @@ class TensorFlowFramework(Framework):
         with tf.GradientTape() as tape:
             tape.watch(x)
             value = fn(x, *args)
-        return self.to_numpy(value), self.to_numpy(tape.gradient(value, x))
+        grad = tf.convert_to_tensor(tape.gradient(value, x))  # a gather gives IndexedSlices
+        return self.to_numpy(value), self.to_numpy(grad)
 
     def trace(self, fn):
         import tensorflow as tf

@@ -306,3 +306,49 @@ def combinatorial(logits, labels, *, k, variable=False, threshold=0.0):
         chosen = s[row][t[row]].sum() + (k - t[row].sum()) * theta[row]
         out[row] = log_z - chosen
     return out
+
+
+def sampled_logits(
+    weights, biases, labels, inputs, sampled_values, *, remove_accidental_hits, subtract_log_q=True
+):
+    """The ``[batch, T + S]`` logits of the sampled losses, entry by entry (−inf for a hit)."""
+    w, b, h = (np.asarray(a, np.float64) for a in (weights, biases, inputs))
+    labels = np.asarray(labels).reshape(h.shape[0], -1)
+    sampled, true_count, sampled_count = (np.asarray(v) for v in sampled_values)
+    rows = []
+    for r in range(h.shape[0]):
+        row = []
+        for j, y in enumerate(labels[r]):
+            q = math.log(true_count[r, j]) if subtract_log_q else 0.0
+            row.append(math.fsum(h[r] * w[y]) + b[y] - q)
+        for i, c in enumerate(sampled):
+            q = math.log(sampled_count[i]) if subtract_log_q else 0.0
+            hit = remove_accidental_hits and c in labels[r]
+            row.append(-math.inf if hit else math.fsum(h[r] * w[c]) + b[c] - q)
+        rows.append(row)
+    return np.array(rows), labels.shape[1]
+
+
+def sampled_softmax(*args, remove_accidental_hits=True, subtract_log_q=True):
+    """−(1/T) Σ_true log softmax over the true and sampled logits, per row."""
+    logits, num_true = sampled_logits(
+        *args, remove_accidental_hits=remove_accidental_hits, subtract_log_q=subtract_log_q
+    )
+    out = []
+    for row in logits:
+        peak = np.max(row)
+        log_z = peak + math.log(math.fsum(math.exp(x - peak) for x in row if x > -math.inf))
+        out.append(math.fsum(log_z - x for x in row[:num_true]) / num_true)
+    return np.array(out)
+
+
+def nce(*args, remove_accidental_hits=False):
+    """Σ_true sigmoid CE with label 1/T + Σ_sampled softplus(logit), per row."""
+    logits, num_true = sampled_logits(*args, remove_accidental_hits=remove_accidental_hits)
+    out = []
+    for row in logits:
+        t = 1.0 / num_true
+        true = [t * np.logaddexp(0.0, -x) + (1 - t) * np.logaddexp(0.0, x) for x in row[:num_true]]
+        noise = [np.logaddexp(0.0, x) for x in row[num_true:] if x > -math.inf]
+        out.append(math.fsum(true + noise))
+    return np.array(out)

@@ -21,8 +21,10 @@ from .. import (
     hinge_loss,
     kl_divergence,
     multilabel_categorical_crossentropy,
+    nce_loss,
     nll_loss,
     pairwise_hinge_loss,
+    sampled_softmax_loss,
     sigmoid_cross_entropy,
     sigmoid_focal_loss,
     softmax_cross_entropy,
@@ -64,6 +66,25 @@ def _cases():
         three[row, rng.choice(8, 3, replace=False)] = 1
     theta = rng.normal(size=5)
     similarities = np.tanh(logits / 3)
+    # an output layer of 20 classes over the 8 features; 6 sampled classes, some hit
+    embedding, biases = rng.normal(size=(20, 8)) / 2, rng.normal(size=20)
+    true_classes = np.array([[3, 0], [7, 12], [19, 3], [5, 5], [0, 1]])
+    sampled = (
+        np.array([3, 12, 8, 15, 0, 6]),
+        rng.uniform(0.1, 0.9, (5, 2)),
+        rng.uniform(0.1, 0.9, 6),
+    )
+    output = (embedding, biases, true_classes)
+
+    def sampled_loss(loss, **options):
+        def call(s, a):
+            values = tuple(a(v) for v in sampled)
+            arrays = [a(v) for v in output]
+            return loss(*arrays, s, sampled_values=values, reduction="none", **options)
+
+        return call
+
+    sampled_options = {"num_sampled": 6, "num_classes": 20, "num_true": 2}
     ce_rows, ce_count = oracles.softmax_ce(
         logits, classes, class_weights=weights, ignore_index=-100, label_smoothing=0.1
     )
@@ -183,6 +204,16 @@ def _cases():
             lambda s, a: oracles.circle(
                 s, hard, scale=16.0, margin=0.25, weights_from=similarities
             ),
+        ),
+        "sampled_softmax_loss (hits removed)": (
+            sampled_loss(sampled_softmax_loss, **sampled_options),
+            logits,
+            oracles.sampled_softmax(*output, logits, sampled),
+        ),
+        "nce_loss": (
+            sampled_loss(nce_loss, **sampled_options),
+            logits,
+            oracles.nce(*output, logits, sampled),
         ),
         "pairwise_hinge_loss": (
             lambda s, a: pairwise_hinge_loss(s[:, :1], s[:, 1:], reduction="none"),
