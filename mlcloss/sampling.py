@@ -14,7 +14,7 @@ import math
 
 from ._lib.arguments import check_positive_int
 from ._lib.namespace import array_namespace, device
-from ._lib.validate import check_index_dtype, check_ndim, check_values
+from ._lib.validate import check_class_ids, check_index_dtype, check_ndim
 from .backends import backend_for
 
 __all__ = ["log_uniform_candidate_sampler"]
@@ -78,14 +78,7 @@ def log_uniform_candidate_sampler(true_classes, *, num_sampled, range_max, uniqu
         )
     if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
         raise TypeError(f"mlcloss: seed must be an int or None, received {seed!r}")
-    bad = check_values(
-        xp,
-        backend,
-        lambda: (true_classes < 0) | (true_classes >= range_max),
-        name="true_classes",
-        expected=f"class ids in [0, {range_max})",
-        unit="entry",
-    )
+    bad = check_class_ids(xp, backend, true_classes, range_max, name="true_classes")
     where = device(true_classes)
     log_range = math.log1p(range_max)
 

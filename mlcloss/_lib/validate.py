@@ -68,6 +68,18 @@ def check_values(xp, backend, bad_rows, *, name: str, expected: str, unit: str =
     return bad_rows
 
 
+def check_class_ids(xp, backend, ids, num_classes: int, *, name: str):
+    """Flag the entries of ``ids`` outside [0, ``num_classes``) (see :func:`check_values`)."""
+    return check_values(
+        xp,
+        backend,
+        lambda: (ids < 0) | (ids >= num_classes),
+        name=name,
+        expected=f"class ids in [0, {num_classes})",
+        unit="entry",
+    )
+
+
 def poison_rows(xp, loss, bad_rows):
     """Set ``loss`` to NaN where ``bad_rows`` is True (a no-op for ``None``; rows or entries)."""
     if bad_rows is None:

@@ -37,7 +37,7 @@ from .._lib.arguments import check_positive_int
 from .._lib.dtypes import cast, compute_dtype
 from .._lib.namespace import array_namespace
 from .._lib.reduce import check_reduction, reduce
-from .._lib.validate import check_index_dtype, check_ndim, check_values, poison_rows
+from .._lib.validate import check_class_ids, check_index_dtype, check_ndim, poison_rows
 from ..backends import backend_for
 from ..sampling import log_uniform_candidate_sampler
 from .binary import sigmoid_cross_entropy
@@ -225,14 +225,7 @@ def _sampled_logits(
     _check_shape(weights, (num_classes, dim), name="weights", layout="[num_classes, dim]")
     _check_shape(biases, (num_classes,), name="biases", layout="[num_classes]")
     labels = _check_labels(xp, labels, inputs, num_true)
-    bad_entries = check_values(
-        xp,
-        backend,
-        lambda: (labels < 0) | (labels >= num_classes),
-        name="labels",
-        expected=f"class ids in [0, {num_classes})",
-        unit="entry",
-    )
+    bad_entries = check_class_ids(xp, backend, labels, num_classes, name="labels")
     bad = None
     if bad_entries is not None:
         labels = xp.where(bad_entries, 0, labels)
@@ -241,14 +234,7 @@ def _sampled_logits(
     if given:
         sampled, true_count, sampled_count = given
         _check_sampled_values(xp, given, labels, num_sampled)
-        bad_sampled = check_values(
-            xp,
-            backend,
-            lambda: (sampled < 0) | (sampled >= num_classes),
-            name="sampled_candidates",
-            expected=f"class ids in [0, {num_classes})",
-            unit="entry",
-        )
+        bad_sampled = check_class_ids(xp, backend, sampled, num_classes, name="sampled_candidates")
         if bad_sampled is not None:  # one bad candidate spoils every row
             sampled = xp.where(bad_sampled, 0, sampled)
             spoiled = xp.any(bad_sampled) | xp.zeros_like(labels[:, 0], dtype=xp.bool)
