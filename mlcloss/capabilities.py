@@ -1,0 +1,78 @@
+"""The capability table: every public loss once, with what the wrappers and the tests need to know.
+
+The framework classes (:mod:`mlcloss.torch`, :mod:`mlcloss.keras`) are
+generated from it and the test suite enumerates it, so a new loss cannot
+miss a wrapper or a test. Keep it in the order of the README's tables.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .losses import binary, combinatorial, margin, multilabel, pairwise, regression, softmax
+
+
+@dataclass(frozen=True)
+class LossSpec:
+    """One public loss.
+
+    ``function(prediction, labels, /, **options)`` is the loss. ``arrays``
+    names the options that may hold per-class arrays (a torch module keeps
+    them as buffers). ``labels`` says what the second argument holds:
+    ``"dense"`` (the shape of the prediction), ``"index"`` (class indices
+    with the class axis dropped, ``[..., K]`` index lists for the sparse
+    multi-label losses) or ``"dense-or-index"`` (softmax CE and its kin:
+    decided by the shape). ``keras``: whether a Keras ``Loss`` fits, which
+    needs ``call(y_true, y_pred)``.
+    """
+
+    function: object
+    class_name: str
+    arrays: tuple[str, ...] = ()
+    labels: str = "dense"
+    keras: bool = True
+
+    @property
+    def name(self) -> str:
+        return self.function.__name__
+
+
+LOSSES = (
+    LossSpec(multilabel.multilabel_categorical_crossentropy, "MultilabelCategoricalCrossentropy"),
+    LossSpec(
+        multilabel.sparse_multilabel_categorical_crossentropy,
+        "SparseMultilabelCategoricalCrossentropy",
+        labels="index",
+    ),
+    LossSpec(multilabel.global_pointer_crossentropy, "GlobalPointerCrossentropy"),
+    LossSpec(
+        softmax.softmax_cross_entropy,
+        "SoftmaxCrossEntropy",
+        arrays=("class_weights",),
+        labels="dense-or-index",
+    ),
+    LossSpec(softmax.nll_loss, "NLLLoss", arrays=("class_weights",), labels="dense-or-index"),
+    LossSpec(
+        softmax.softmax_focal_loss,
+        "SoftmaxFocalLoss",
+        arrays=("alpha",),
+        labels="dense-or-index",
+    ),
+    LossSpec(softmax.kl_divergence, "KLDivergence"),
+    LossSpec(binary.sigmoid_cross_entropy, "SigmoidCrossEntropy", arrays=("pos_weight",)),
+    LossSpec(binary.binary_cross_entropy, "BinaryCrossEntropy"),
+    LossSpec(binary.sigmoid_focal_loss, "SigmoidFocalLoss"),
+    LossSpec(binary.asymmetric_loss, "AsymmetricLoss"),
+    LossSpec(regression.squared_error, "SquaredError"),
+    LossSpec(margin.hinge_loss, "HingeLoss"),
+    LossSpec(margin.pairwise_hinge_loss, "PairwiseHingeLoss", keras=False),
+    LossSpec(combinatorial.combinatorial_softmax_crossentropy, "CombinatorialSoftmaxCrossentropy"),
+    LossSpec(pairwise.unified_pairwise_loss, "UnifiedPairwiseLoss"),
+    LossSpec(pairwise.circle_loss, "CircleLoss"),
+)
+"""The losses of the form ``loss(prediction, labels, /, **options)``.
+
+The sampled losses (TensorFlow's ``(weights, biases, labels, inputs)``) and
+the helpers (probabilities, predictions, label smoothing, the sampler) are
+not in it: they are not a prediction scored against labels.
+"""
