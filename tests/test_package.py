@@ -29,6 +29,24 @@ def test_import_pulls_in_no_framework():
     assert _run(code, ROOT) == "none"
 
 
+def test_import_needs_no_array_api_compat():
+    """Installed without its dependency (or vendored bare), import still works."""
+    code = (
+        "import sys\n"
+        "class Block:\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name.split('.')[0] == 'array_api_compat':\n"
+        "            raise ModuleNotFoundError(name)\n"
+        "sys.meta_path.insert(0, Block())\n"
+        "import numpy as np, mlcloss\n"
+        "try:\n"
+        "    mlcloss.softmax_cross_entropy(np.zeros((2, 3)), np.array([0, 1]))\n"
+        "except ModuleNotFoundError as error:\n"
+        "    print('pip install array-api-compat' in str(error))\n"
+    )
+    assert _run(code, ROOT) == "True"
+
+
 def test_numpy_call_pulls_in_no_framework():
     code = (
         "import sys, numpy as np, mlcloss; "

@@ -3,12 +3,12 @@
 NumPy, PyTorch, JAX, CuPy, Dask and array-api-strict go through
 array-api-compat; TensorFlow, which array-api-compat does not cover, gets the
 small namespace of :mod:`mlcloss.backends.tensorflow`. No framework is
-imported here: arrays are recognised by the module of their type.
+imported here: arrays are recognised by the module of their type, and
+array-api-compat itself is imported when the first non-TensorFlow array
+arrives: importing the package needs nothing but the standard library.
 """
 
 from __future__ import annotations
-
-import array_api_compat
 
 from ..backends import tensorflow as _tf
 
@@ -36,7 +36,7 @@ def array_namespace(*arrays):
             raise TypeError(_mixed_message(arrays))
         return _tf.namespace()
     try:
-        return array_api_compat.array_namespace(*arrays)
+        return compat().array_namespace(*arrays)
     except TypeError as error:
         raise TypeError(_mixed_message(arrays)) from error
 
@@ -54,4 +54,16 @@ def device(x):
     """The device of ``x`` (for TensorFlow, its device string)."""
     if _tf.is_tensorflow_array(x):
         return x.device or None
-    return array_api_compat.device(x)
+    return compat().device(x)
+
+
+def compat():
+    """The array-api-compat module, imported on first use, with a clear error if it is missing."""
+    try:
+        import array_api_compat
+    except ModuleNotFoundError as error:
+        raise ModuleNotFoundError(
+            "mlcloss: NumPy, PyTorch, JAX, CuPy, Dask and array-api-strict arrays need "
+            "array-api-compat (pip install array-api-compat); only TensorFlow works without it"
+        ) from error
+    return array_api_compat
