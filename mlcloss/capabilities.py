@@ -7,6 +7,7 @@ miss a wrapper or a test. Keep it in the order of the README's tables.
 
 from __future__ import annotations
 
+import inspect
 from dataclasses import dataclass
 
 from .losses import binary, combinatorial, margin, multilabel, pairwise, regression, softmax
@@ -35,6 +36,34 @@ class LossSpec:
     @property
     def name(self) -> str:
         return self.function.__name__
+
+    @property
+    def options(self) -> list[inspect.Parameter]:
+        """The function's keyword-only parameters (everything but prediction and labels)."""
+        parameters = inspect.signature(self.function).parameters.values()
+        return [p for p in parameters if p.kind is inspect.Parameter.KEYWORD_ONLY]
+
+    def check_options(self, options, *, where: str, exclude=(), complete=True) -> None:
+        """Raise ``TypeError`` for an option the function does not take, or a required one missing.
+
+        ``where`` names the call in the message; ``exclude`` lists options the
+        wrapper owns itself; ``complete=False`` skips the required check (a
+        call that adds to options given earlier).
+        """
+        accepted = [p.name for p in self.options if p.name not in exclude]
+        unknown = sorted(set(options) - set(accepted))
+        if unknown:
+            raise TypeError(
+                f"mlcloss: {self.name} takes no option {', '.join(map(repr, unknown))} "
+                f"in {where}; expected some of {', '.join(accepted)}"
+            )
+        missing = [
+            p.name
+            for p in self.options
+            if p.default is inspect.Parameter.empty and p.name not in options
+        ]
+        if complete and missing:
+            raise TypeError(f"mlcloss: {self.name} needs the option(s) {', '.join(missing)}")
 
 
 LOSSES = (

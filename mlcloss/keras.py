@@ -41,7 +41,7 @@ class Loss(keras.losses.Loss):
 
     def __init__(self, *, reduction="sum_over_batch_size", name=None, dtype=None, **options):
         super().__init__(name=name or self.spec.name, reduction=reduction, dtype=dtype)
-        _check_option_names(self.function, options)
+        self.spec.check_options(options, where="__init__()", exclude=("reduction",))
         self._options = {
             key: value.tolist() if hasattr(value, "tolist") else value
             for key, value in options.items()
@@ -65,24 +65,6 @@ class Loss(keras.losses.Loss):
 
     def get_config(self):
         return {**super().get_config(), **self._options}
-
-
-def _check_option_names(function, options):
-    parameters = inspect.signature(function).parameters.values()
-    accepted = [p.name for p in parameters if p.kind is p.KEYWORD_ONLY and p.name != "reduction"]
-    unknown = sorted(set(options) - set(accepted))
-    if unknown:
-        raise TypeError(
-            f"mlcloss: {function.__name__} takes no option {', '.join(map(repr, unknown))}; "
-            f"expected some of {', '.join(accepted)} (and Keras's reduction, name, dtype)"
-        )
-    missing = [
-        p.name
-        for p in parameters
-        if p.kind is p.KEYWORD_ONLY and p.default is p.empty and p.name not in options
-    ]
-    if missing:
-        raise TypeError(f"mlcloss: {function.__name__} needs the option(s) {', '.join(missing)}")
 
 
 def _loss_class(spec):

@@ -30,23 +30,22 @@ __all__ = ["Loss"]
 class Loss(torch.nn.Module):
     """The base of every generated module: ``function`` with its options bound."""
 
-    #: the loss function (set on each generated class)
+    #: the loss function and its capability entry (set on each generated class)
     function = None
-    #: the options kept as buffers when given as arrays
-    array_options: tuple[str, ...] = ()
+    spec = None
 
     def __init__(self, **options):
         super().__init__()
-        _check_option_names(self.function, options, per_call=False)
+        self.spec.check_options(options, where="__init__()")
         self._options = {}
         for name, value in options.items():
-            if name in self.array_options and not isinstance(value, (int, float, type(None))):
+            if name in self.spec.arrays and not isinstance(value, (int, float, type(None))):
                 self.register_buffer(name, torch.as_tensor(value))
             else:
                 self._options[name] = value
 
     def forward(self, input, target, **per_call):
-        _check_option_names(self.function, per_call, per_call=True)
+        self.spec.check_options(per_call, where="forward()", complete=False)
         buffers = dict(self.named_buffers(recurse=False))
         return self.function(input, target, **self._options, **buffers, **per_call)
 
@@ -59,44 +58,15 @@ class Loss(torch.nn.Module):
         return ", ".join(parts)
 
 
-def _check_option_names(function, options, *, per_call):
-    """Raise ``TypeError`` for a keyword the function does not take."""
-    accepted = [
-        p.name
-        for p in inspect.signature(function).parameters.values()
-        if p.kind is inspect.Parameter.KEYWORD_ONLY
-    ]
-    unknown = sorted(set(options) - set(accepted))
-    required = [
-        p.name
-        for p in inspect.signature(function).parameters.values()
-        if p.kind is inspect.Parameter.KEYWORD_ONLY and p.default is inspect.Parameter.empty
-    ]
-    missing = [name for name in required if name not in options]
-    if missing and not per_call:
-        raise TypeError(f"mlcloss: {function.__name__} needs the option(s) {', '.join(missing)}")
-    if unknown:
-        where = "forward()" if per_call else "__init__()"
-        raise TypeError(
-            f"mlcloss: {function.__name__} takes no option {', '.join(map(repr, unknown))} "
-            f"in {where}; expected some of {', '.join(accepted)}"
-        )
-
-
 def _module_class(spec):
-    function = spec.function
-    options = [
-        p
-        for p in inspect.signature(function).parameters.values()
-        if p.kind is inspect.Parameter.KEYWORD_ONLY
-    ]
-    summary = inspect.getdoc(function).splitlines()[0]
+    options = spec.options
+    summary = inspect.getdoc(spec.function).splitlines()[0]
     cls = type(
         spec.class_name,
         (Loss,),
         {
-            "function": staticmethod(function),
-            "array_options": spec.arrays,
+            "function": staticmethod(spec.function),
+            "spec": spec,
             "__module__": __name__,
             "__doc__": (
                 f"{summary}\n\nThe module form of :func:`mlcloss.{spec.name}`: the options "

@@ -16,8 +16,5 @@ class NumPyBackend(Backend):
         np.put_along_axis(out, np.where(valid, indices, num_classes), True, axis=-1)
         return out[..., :num_classes]
 
-    def uniform(self, shape, *, seed, device):
-        return np.random.default_rng(seed).random(shape)
-
     def is_concrete(self, x) -> bool:
         return True

@@ -10,6 +10,7 @@ namespace is built when the first TensorFlow tensor arrives.
 
 from __future__ import annotations
 
+import contextlib
 import sys
 
 from ._generic import Backend
@@ -19,12 +20,6 @@ NAME = "mlcloss.tensorflow-namespace"
 
 _SCALARS = (bool, int, float)
 _NAMESPACE = []
-
-
-def _nullcontext():
-    import contextlib
-
-    return contextlib.nullcontext()
 
 
 def is_tensorflow_array(x) -> bool:
@@ -68,7 +63,7 @@ class TensorFlowBackend(Backend):
 
     def uniform(self, shape, *, seed, device):
         tf = self._tf
-        with tf.device(device) if device else _nullcontext():
+        with tf.device(device) if device else contextlib.nullcontext():
             if seed is None:
                 return tf.random.uniform(shape, dtype=tf.float64)
             # Philox by name: "auto_select" draws other numbers under XLA
@@ -353,6 +348,4 @@ class _TensorFlowNamespace:
         return wrapped
 
     def _on(self, device):
-        import contextlib
-
         return self._tf.device(device) if device else contextlib.nullcontext()

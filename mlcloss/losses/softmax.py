@@ -21,6 +21,7 @@ from .._lib.reduce import check_reduction, count_where, reduce
 from .._lib.shapes import broadcast_like, class_axis_last, where_mask
 from .._lib.stable import log_where, masked_log_softmax, masked_logsumexp
 from .._lib.validate import (
+    check_class_ids,
     check_ignore_index,
     check_label_dtype,
     check_same_shape,
@@ -397,13 +398,7 @@ def _one_hot(xp, backend, labels, x, *, axis, like, dtype):
     """Float one-hot ``[..., C]`` of class-index ``labels`` and the rows to poison."""
     _check_index_labels(xp, labels, like, axis, None)
     num_classes = x.shape[-1]
-    bad = check_values(
-        xp,
-        backend,
-        (labels < 0) | (labels >= num_classes),
-        name="labels",
-        expected=f"class indices in [0, {num_classes})",
-    )
+    bad = check_class_ids(xp, backend, labels, num_classes, name="labels")
     classes = xp.arange(num_classes, dtype=labels.dtype, device=device(x))
     return xp.astype(labels[..., None] == classes, dtype), bad
 
