@@ -4,7 +4,9 @@ Every case of ``CASES`` runs through torch autograd, ``jax.vjp`` and
 ``tf.GradientTape``; the gradients must equal central finite differences of
 the float64 NumPy computation, which makes them equal to each other. Every
 case also runs under ``jax.jit``, ``tf.function(jit_compile=True)`` and
-``torch.compile(fullgraph=True)`` and must equal the eager result.
+``torch.compile(fullgraph=True)`` and must equal the eager result; under
+``jax.vmap`` it equals a loop, and forward mode (``jax.jacfwd``) equals
+reverse mode.
 """
 
 from __future__ import annotations
@@ -75,6 +77,62 @@ def test_traced_equals_eager(xp_traced, name):
     eager = xp_traced.to_numpy(loss(logits, *args))
     traced = xp_traced.to_numpy(xp_traced.trace(loss)(logits, *args))
     np.testing.assert_allclose(traced, eager, rtol=1e-12)
+
+
+@pytest.mark.parametrize("scale", [1.0, 1e3])
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_jax_forward_mode_equals_reverse_mode(name, scale):
+    """``jax.jacfwd`` (JVPs) gives the ``jax.grad`` gradient, finite, also at logits of 1e3.
+
+    Masked entries, ignored rows and rows without positives are in the cases:
+    a forward-mode ``0 · ∞`` would show up here as NaN where reverse mode is finite.
+    """
+    jax = pytest.importorskip("jax")
+    from mlcloss.testing import FRAMEWORKS
+
+    framework = FRAMEWORKS["jax"]
+    framework.setup()
+    loss, logits, args = _call(framework, name)
+    if name not in {"binary-ce", "circle"}:  # probabilities and cosines keep their range
+        logits = logits * scale
+
+    def total(x):
+        return jax.numpy.sum(loss(x, *args))
+
+    reverse, forward = jax.grad(total)(logits), jax.jacfwd(total)(logits)
+    assert np.all(np.isfinite(reverse)), reverse
+    assert np.all(np.isfinite(forward)), forward
+    np.testing.assert_allclose(forward, reverse, rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_jax_vmap_equals_a_loop(name):
+    """``jax.vmap`` over a leading batch of predictions equals calling the loss on each.
+
+    Also under ``jax.jit``, and the per-example gradients ``vmap(grad)`` equal a loop of grads.
+    """
+    jax = pytest.importorskip("jax")
+    from mlcloss.testing import FRAMEWORKS
+
+    framework = FRAMEWORKS["jax"]
+    framework.setup()
+    loss, logits, args = _call(framework, name)
+    batch = jax.numpy.stack([logits, 0.5 * logits, 0.9 * logits])  # stays in every domain
+
+    def per_prediction(x):
+        return loss(x, *args)
+
+    loop = np.stack([np.asarray(per_prediction(x)) for x in batch])
+    np.testing.assert_allclose(jax.vmap(per_prediction)(batch), loop, rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(
+        jax.jit(jax.vmap(per_prediction))(batch), loop, rtol=1e-12, atol=1e-15
+    )
+
+    def total(x):
+        return jax.numpy.sum(per_prediction(x))
+
+    grads = np.stack([np.asarray(jax.grad(total)(x)) for x in batch])
+    np.testing.assert_allclose(jax.vmap(jax.grad(total))(batch), grads, rtol=1e-12, atol=1e-15)
 
 
 @pytest.mark.parametrize("name", sorted(set(CASES) - {"global-pointer"}))

@@ -280,18 +280,24 @@ def _clamp(xp, log_value, finite):
 
 
 def _log_one_minus_pt(xp, backend, x, t):
-    r"""log(1 − p_t) = log(t σ(−x) + (1 − t) σ(x)) without cancellation.
+    r"""log(1 − p_t) = log(τ σ(−u) + (1 − τ) σ(u)) without cancellation.
 
-    Mirrored so that τ = max(t, 1 − t) ≥ 1/2 weighs σ(−u):
-    :math:`\log(1 - p_t) = -\operatorname{softplus}(u) + \log τ +
-    \operatorname{softplus}(u + \log(1 - τ) - \log τ)`, where the last two
-    terms vanish exactly for hard labels (τ = 1).
+    Mirrored so that τ = max(t, 1 − t) ≥ 1/2 weighs σ(−u). With
+    :math:`s = \log(1 - τ) - \log τ ≤ 0`, two exact forms:
+    :math:`-\operatorname{softplus}(u) + \log τ + \operatorname{softplus}(u + s)`
+    while :math:`u + s ≤ 0`, and
+    :math:`-\operatorname{softplus}(-u) + \log(1 - τ) + \operatorname{softplus}(-u - s)`
+    beyond, so no term grows with :math:`|u|` only to cancel (an absolute
+    error of ε·|u| in float32 at logits of 6e4). Hard labels (τ = 1) keep the
+    first form's leading term alone.
     """
     hard_side = t >= 0.5
     u = xp.where(hard_side, x, -x)
     tau = xp.where(hard_side, t, 1 - t)
     soft = tau < 1
     safe_tau = xp.where(soft, tau, 0.5)
-    shift = xp.log1p(-safe_tau) - xp.log(safe_tau)
-    correction = xp.log(safe_tau) + backend.softplus(xp.where(soft, u + shift, 0.0))
-    return -backend.softplus(u) + xp.where(soft, correction, 0.0)
+    log_tau, log_rest = xp.log(safe_tau), xp.log1p(-safe_tau)
+    z = xp.where(soft, u + (log_rest - log_tau), 0.0)
+    below = -backend.softplus(u) + xp.where(soft, log_tau + backend.softplus(z), 0.0)
+    above = -backend.softplus(-u) + log_rest + backend.softplus(-z)
+    return xp.where(soft & (z > 0), above, below)
