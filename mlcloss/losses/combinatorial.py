@@ -122,7 +122,7 @@ def combinatorial_softmax_crossentropy(
             name="labels",
             expected=f"at most k={k} positives per row",
         )
-        places = xp.arange(k, -1, -1, dtype=x.dtype)  # K - j for j = 0..K
+        places = xp.arange(k, -1, -1, dtype=x.dtype, device=device(x))  # K - j for j = 0..K
         total = masked_logsumexp(xp, backend, log_z + places * theta[..., None])
         loss = total - (chosen + (k - count) * theta)
     loss = poison_rows(xp, poison_rows(xp, loss, bad_labels), bad_count)
