@@ -8,16 +8,24 @@ from __future__ import annotations
 
 import nox
 
-nox.options.sessions = ["lint", "numpy", "torch", "jax", "tensorflow", "conformance"]
+nox.options.sessions = [
+    "lint",
+    "numpy",
+    "torch",
+    "jax",
+    "tensorflow",
+    "conformance",
+    "scale_out",
+]
 nox.options.error_on_missing_interpreters = True
 
 CONSTRAINTS = ("-c", "constraints.txt")
 
 
-def _pytest(session, extras: str, backends: str | None) -> None:
+def _pytest(session, extras: str, backends: str | None, marks: str = "not scale_out") -> None:
     session.install(*CONSTRAINTS, f".[{extras}]")
     env = {"MLCLOSS_BACKENDS": backends} if backends else {}
-    session.run("pytest", *session.posargs, env=env)
+    session.run("pytest", "-m", marks, *session.posargs, env=env)
 
 
 @nox.session
@@ -53,3 +61,9 @@ def conformance(session):
     """Every framework and peer in one environment: cross-framework and peer comparisons, the report."""
     _pytest(session, "test,all,peers", None)
     session.run("python", "-m", "mlcloss", "report")
+
+
+@nox.session
+def scale_out(session):
+    """A 4×2 JAX mesh of host devices, Dask arrays, two-process torch DDP."""
+    _pytest(session, "test,torch,jax,dask", None, marks="scale_out")

@@ -103,7 +103,9 @@ def log_uniform_candidate_sampler(true_classes, *, num_sampled, range_max, uniqu
         true_count = xp.where(enough, true_count, nan)
         sampled_count = xp.where(enough, sampled_count, nan)
     if bad is not None:
-        true_count = xp.where(bad, xp.asarray(float("nan"), dtype=xp.float32, device=where), true_count)
+        true_count = xp.where(
+            bad, xp.asarray(float("nan"), dtype=xp.float32, device=where), true_count
+        )
     return sampled, true_count, sampled_count
 
 

@@ -51,10 +51,18 @@ def _mixed_message(arrays) -> str:
 
 
 def device(x):
-    """The device of ``x`` (for TensorFlow, its device string)."""
+    """The device to create arrays on next to ``x`` (for TensorFlow, its device string).
+
+    A JAX array sharded over several devices reports its sharding, which only
+    fits arrays of its own shape: constants made next to it (``arange`` of the
+    classes) are then left uncommitted (``None``) and JAX places them.
+    """
     if _tf.is_tensorflow_array(x):
         return x.device or None
-    return compat().device(x)
+    where = compat().device(x)
+    if len(getattr(where, "device_set", ())) > 1:
+        return None
+    return where
 
 
 def compat():

@@ -61,6 +61,24 @@ class Backend:
         hits = (indices[..., None] == classes) & valid[..., None]
         return xp.any(hits, axis=-2)
 
+    def take_along_last_axis(self, x, indices):
+        """``x[..., indices[..., k]]`` for each k: ``[..., K]``, with every index in range.
+
+        The standard's ``take_along_axis`` (2024.12) where the library has it;
+        otherwise (Dask) every index is compared with every class
+        (``[..., K, C]``), which also differentiates.
+        """
+        from .._lib.namespace import device
+
+        xp = self.xp
+        if hasattr(xp, "take_along_axis"):
+            return xp.take_along_axis(x, indices, axis=-1)
+        classes = xp.arange(x.shape[-1], dtype=indices.dtype, device=device(indices))
+        hits = indices[..., None] == classes
+        if x.dtype == xp.bool:
+            return xp.any(hits & x[..., None, :], axis=-1)
+        return xp.sum(xp.where(hits, x[..., None, :], xp.zeros_like(x[..., None, :])), axis=-1)
+
     def uniform(self, shape, *, seed, device):
         """Uniform float64 numbers in [0, 1) of ``shape`` on ``device``, reproducible for an int ``seed``.
 

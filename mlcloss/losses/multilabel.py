@@ -241,10 +241,10 @@ def sparse_multilabel_categorical_crossentropy(
         negative = negative & (classes != ignore_index)
     if valid is not None:
         negative = negative & valid
-        keep = keep & xp.take_along_axis(valid, index, axis=-1)
+        keep = keep & backend.take_along_last_axis(valid, index)
     keep = keep & ~_repeated(xp, index, keep)
 
-    pos_scores = -xp.take_along_axis(scores, index, axis=-1)
+    pos_scores = -backend.take_along_last_axis(scores, index)
     loss = log1p_sum_exp(xp, backend, scores, where=negative) + log1p_sum_exp(
         xp, backend, pos_scores, where=keep
     )

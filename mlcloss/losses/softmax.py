@@ -382,15 +382,15 @@ def _index_terms(xp, backend, log_p, labels, weights, ignore_index, valid, *, ax
     if ignore_index is not None:
         expected += f" or ignore_index={ignore_index}"
     if valid is not None:
-        label_exists = xp.take_along_axis(valid, index, axis=-1)[..., 0]
+        label_exists = backend.take_along_last_axis(valid, index)[..., 0]
         bad = bad | (keep & ~label_exists & xp.any(valid, axis=-1))
         keep = keep & label_exists
         expected += ", naming a class that `where` keeps"
     bad = check_values(xp, backend, bad, name="labels", expected=expected)
-    loss = xp.where(keep, -xp.take_along_axis(log_p, index, axis=-1)[..., 0], 0.0)
+    loss = xp.where(keep, -backend.take_along_last_axis(log_p, index)[..., 0], 0.0)
     if weights is None:
         return loss, keep, xp.ones_like(loss), bad
-    label_weight = xp.take_along_axis(broadcast_like(xp, weights, log_p), index, axis=-1)[..., 0]
+    label_weight = backend.take_along_last_axis(broadcast_like(xp, weights, log_p), index)[..., 0]
     return loss * label_weight, keep, label_weight, bad
 
 
