@@ -3,7 +3,7 @@
 Every case of ``CASES`` runs through torch autograd, ``jax.vjp`` and
 ``tf.GradientTape``; the gradients must equal central finite differences of
 the float64 NumPy computation, which makes them equal to each other. Every
-case also runs under ``jax.jit``, ``tf.function(jit_compile=True)`` and
+case also runs, forward and backward, under ``jax.jit``, ``tf.function(jit_compile=True)`` and
 ``torch.compile(fullgraph=True)`` and must equal the eager result; under
 ``jax.vmap`` it equals a loop, and forward mode (``jax.jacfwd``) equals
 reverse mode.
@@ -77,6 +77,19 @@ def test_traced_equals_eager(xp_traced, name):
     eager = xp_traced.to_numpy(loss(logits, *args))
     traced = xp_traced.to_numpy(xp_traced.trace(loss)(logits, *args))
     np.testing.assert_allclose(traced, eager, rtol=1e-12)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_traced_gradient_equals_eager(xp_traced, name):
+    """The backward pass compiled too: ``jax.jit`` of ``jax.vjp``, ``GradientTape`` inside
+    ``tf.function(jit_compile=True)``, ``torch.compile(fullgraph=True)`` then ``backward``."""
+    loss, logits, args = _call(xp_traced, name)
+    value, grad = xp_traced.value_and_grad(loss, logits, *args)
+    traced_value, traced_grad = xp_traced.traced_value_and_grad(loss, logits, *args)
+    np.testing.assert_allclose(traced_value, value, rtol=1e-12)
+    assert np.all(np.isfinite(traced_grad))
+    np.testing.assert_allclose(traced_grad, grad, rtol=1e-10, atol=1e-14)
 
 
 @pytest.mark.parametrize("scale", [1.0, 1e3])

@@ -66,6 +66,10 @@ class Framework:
         """``fn`` compiled by the framework's tracing compiler."""
         raise NotImplementedError(f"{self.name} has no tracing compiler")
 
+    def traced_value_and_grad(self, fn, x, *args):
+        """:meth:`value_and_grad` with the forward and backward pass compiled by :meth:`trace`."""
+        raise NotImplementedError(f"{self.name} has no tracing compiler")
+
     def __repr__(self) -> str:
         return self.name
 
@@ -140,6 +144,10 @@ class TorchFramework(Framework):
         torch._dynamo.reset()
         return torch.compile(fn, fullgraph=True, dynamic=False)
 
+    def traced_value_and_grad(self, fn, x, *args):
+        # AOTAutograd compiles the backward graph with the forward one
+        return self.value_and_grad(self.trace(fn), x, *args)
+
 
 class JaxFramework(Framework):
     name = module = "jax"
@@ -179,6 +187,17 @@ class JaxFramework(Framework):
         import jax
 
         return jax.jit(fn)
+
+    def traced_value_and_grad(self, fn, x, *args):
+        import jax
+        import jax.numpy as jnp
+
+        def value_and_grad(y, *args):
+            value, vjp = jax.vjp(lambda z: fn(z, *args), y)
+            return value, vjp(jnp.ones_like(value))[0]
+
+        value, grad = jax.jit(value_and_grad)(x, *args)
+        return self.to_numpy(value), self.to_numpy(grad)
 
 
 class TensorFlowFramework(Framework):
@@ -221,6 +240,19 @@ class TensorFlowFramework(Framework):
         import tensorflow as tf
 
         return tf.function(fn, jit_compile=True)
+
+    def traced_value_and_grad(self, fn, x, *args):
+        import tensorflow as tf
+
+        @tf.function(jit_compile=True)
+        def value_and_grad(y, *args):
+            with tf.GradientTape() as tape:
+                tape.watch(y)
+                value = fn(y, *args)
+            return value, tf.convert_to_tensor(tape.gradient(value, y))
+
+        value, grad = value_and_grad(x, *args)
+        return self.to_numpy(value), self.to_numpy(grad)
 
 
 FRAMEWORKS = {
