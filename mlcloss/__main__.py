@@ -38,3 +38,7 @@ def _bench(argv) -> int:
     from benchmarks.targets import main as bench
 
     return bench(argv)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

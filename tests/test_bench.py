@@ -24,3 +24,15 @@ def test_bench_reports_every_target_row(tmp_path, capsys):
         assert row["met"] == (row["ratio"] <= row["target"])
     table = capsys.readouterr().out
     assert table.count("\n| ") == len(rows) + 2  # the header, its separator, a line a row
+
+
+def test_python_dash_m_runs_the_command():
+    """``python -m mlcloss`` reaches ``main`` (the README's run command goes through it)."""
+    import subprocess
+    import sys
+
+    result = subprocess.run(
+        [sys.executable, "-m", "mlcloss", "bench", "--help"], capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr
+    assert "usage: mlcloss bench" in result.stdout
