@@ -43,6 +43,21 @@ class LossSpec:
         parameters = inspect.signature(self.function).parameters.values()
         return [p for p in parameters if p.kind is inspect.Parameter.KEYWORD_ONLY]
 
+    def subclass(self, base: type, *, module: str, form: str) -> type:
+        """A subclass of ``base`` named ``class_name`` that computes ``function``.
+
+        Its docstring is the function's summary line, then ``form``: how the
+        wrapper takes the options.
+        """
+        summary = inspect.getdoc(self.function).splitlines()[0]
+        namespace = {
+            "function": staticmethod(self.function),
+            "spec": self,
+            "__module__": module,
+            "__doc__": f"{summary}\n\n{form}",
+        }
+        return type(self.class_name, (base,), namespace)
+
     def check_options(self, options, *, where: str, exclude=(), complete=True) -> None:
         """Raise ``TypeError`` for an option the function does not take, or a required one missing.
 

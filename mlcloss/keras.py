@@ -23,8 +23,6 @@ refuses to guess).
 
 from __future__ import annotations
 
-import inspect
-
 import keras
 
 from .capabilities import LOSSES
@@ -68,19 +66,13 @@ class Loss(keras.losses.Loss):
 
 
 def _loss_class(spec):
-    summary = inspect.getdoc(spec.function).splitlines()[0]
-    cls = type(
-        spec.class_name,
-        (Loss,),
-        {
-            "function": staticmethod(spec.function),
-            "spec": spec,
-            "__module__": __name__,
-            "__doc__": (
-                f"{summary}\n\nThe Keras form of :func:`mlcloss.{spec.name}`: its options "
-                f"go to ``__init__`` with Keras's ``reduction``, ``name`` and ``dtype``."
-            ),
-        },
+    cls = spec.subclass(
+        Loss,
+        module=__name__,
+        form=(
+            f"The Keras form of :func:`mlcloss.{spec.name}`: its options go to "
+            f"``__init__`` with Keras's ``reduction``, ``name`` and ``dtype``."
+        ),
     )
     return keras.saving.register_keras_serializable(package="mlcloss", name=spec.class_name)(cls)
 

@@ -60,20 +60,14 @@ class Loss(torch.nn.Module):
 
 def _module_class(spec):
     options = spec.options
-    summary = inspect.getdoc(spec.function).splitlines()[0]
-    cls = type(
-        spec.class_name,
-        (Loss,),
-        {
-            "function": staticmethod(spec.function),
-            "spec": spec,
-            "__module__": __name__,
-            "__doc__": (
-                f"{summary}\n\nThe module form of :func:`mlcloss.{spec.name}`: the options "
-                f"below go to ``__init__``, ``forward(input, target)`` computes the loss.\n\n"
-                f"Options: {', '.join(map(_option, options))}."
-            ),
-        },
+    cls = spec.subclass(
+        Loss,
+        module=__name__,
+        form=(
+            f"The module form of :func:`mlcloss.{spec.name}`: the options below go to "
+            f"``__init__``, ``forward(input, target)`` computes the loss.\n\n"
+            f"Options: {', '.join(map(_option, options))}."
+        ),
     )
     cls.__signature__ = inspect.Signature(options)
     return cls

@@ -23,6 +23,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from cases import CASES  # noqa: E402
 
 import mlcloss  # noqa: E402
+from mlcloss.testing import FRAMEWORKS  # noqa: E402
 
 jax.config.update("jax_enable_x64", True)
 MESH = Mesh(np.array(jax.devices()).reshape(4, 2), ("batch", "classes"))
@@ -63,19 +64,13 @@ def sharding(array, layout, *, batch, classes, class_axis):
     return NamedSharding(MESH, P(*parts))
 
 
-def value_and_grad(fn, options):
-    def call(prediction, args, arrays):
-        value, vjp = jax.vjp(lambda z: fn(z, *args, **arrays, **options), prediction)
-        return value, vjp(jnp.ones_like(value))[0]
-
-    return call
-
-
 def check(name, case):
     fn, prediction, args, arrays, options, *_ = case
     class_axis = 1 if name == "global-pointer" else -1
     batch, classes = prediction.shape[0], prediction.shape[class_axis]
-    call = value_and_grad(fn, options)
+    call = FRAMEWORKS["jax"].value_and_grad_fn(
+        lambda z, args, arrays: fn(z, *args, **arrays, **options)
+    )
     traced = jax.jit(call)
     want = fn(prediction, *args, **arrays, **options)
     unsharded = [jnp.asarray(a) for a in args], {k: jnp.asarray(v) for k, v in arrays.items()}

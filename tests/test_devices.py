@@ -74,7 +74,6 @@ def _torch(device, name):
 
 def _jax(device, name):
     import jax
-    import jax.numpy as jnp
 
     platform, index = device.split(":")
     device = next(d for d in jax.devices(platform) if d.id == int(index))
@@ -86,9 +85,9 @@ def _jax(device, name):
         {k: put(v) for k, v in arrays.items()},
     )
 
-    def value_and_grad(y, args, arrays):
-        value, vjp = jax.vjp(lambda z: fn(z, *args, **arrays, **options), y)
-        return value, vjp(jnp.ones_like(value))[0]
+    value_and_grad = FRAMEWORKS["jax"].value_and_grad_fn(
+        lambda z, args, arrays: fn(z, *args, **arrays, **options)
+    )
 
     with jax.transfer_guard_device_to_host("disallow"):
         eager = value_and_grad(x, args, arrays)

@@ -4,9 +4,10 @@ Each adapter recognises its framework's arrays without importing it and
 supplies the few primitives the array API standard lacks (logsumexp,
 log-softmax, softplus, sigmoid, stop_gradient, a gather along the classes,
 a scatter to build a multi-hot mask, and whether data is concrete enough to
-inspect), natively where the framework has them. :class:`~mlcloss.backends._generic.Backend` is the pure array-API
-fallback used for array-api-strict, CuPy, Dask and any other library. No
-adapter ever holds a loss formula.
+inspect), natively where the framework has them.
+:class:`~mlcloss.backends._generic.Backend` is the pure array-API fallback
+used for array-api-strict, CuPy, Dask and any other library. No adapter ever
+holds a loss formula.
 """
 
 from __future__ import annotations

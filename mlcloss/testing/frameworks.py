@@ -175,12 +175,20 @@ class JaxFramework(Framework):
     def to_numpy(self, x):
         return np.asarray(x.astype("float32") if x.dtype.name == "bfloat16" else x)
 
-    def value_and_grad(self, fn, x, *args):
+    @staticmethod
+    def value_and_grad_fn(fn):
+        """``(x, *args) -> (fn(x, *args), d sum(fn(x, *args)) / dx)`` in JAX arrays, jittable."""
         import jax
         import jax.numpy as jnp
 
-        value, vjp = jax.vjp(lambda y: fn(y, *args), x)
-        (grad,) = vjp(jnp.ones_like(value))
+        def value_and_grad(x, *args):
+            value, vjp = jax.vjp(lambda y: fn(y, *args), x)
+            return value, vjp(jnp.ones_like(value))[0]
+
+        return value_and_grad
+
+    def value_and_grad(self, fn, x, *args):
+        value, grad = self.value_and_grad_fn(fn)(x, *args)
         return self.to_numpy(value), self.to_numpy(grad)
 
     def trace(self, fn):
@@ -189,14 +197,7 @@ class JaxFramework(Framework):
         return jax.jit(fn)
 
     def traced_value_and_grad(self, fn, x, *args):
-        import jax
-        import jax.numpy as jnp
-
-        def value_and_grad(y, *args):
-            value, vjp = jax.vjp(lambda z: fn(z, *args), y)
-            return value, vjp(jnp.ones_like(value))[0]
-
-        value, grad = jax.jit(value_and_grad)(x, *args)
+        value, grad = self.trace(self.value_and_grad_fn(fn))(x, *args)
         return self.to_numpy(value), self.to_numpy(grad)
 
 
@@ -227,13 +228,22 @@ class TensorFlowFramework(Framework):
 
         return (tf.cast(x, tf.float32) if x.dtype == tf.bfloat16 else x).numpy()
 
-    def value_and_grad(self, fn, x, *args):
+    @staticmethod
+    def _tape(fn):
+        """``(x, *args) -> (value, gradient of its sum)`` by ``GradientTape``, traceable."""
         import tensorflow as tf
 
-        with tf.GradientTape() as tape:
-            tape.watch(x)
-            value = fn(x, *args)
-        grad = tf.convert_to_tensor(tape.gradient(value, x))  # a gather gives IndexedSlices
+        def value_and_grad(x, *args):
+            with tf.GradientTape() as tape:
+                tape.watch(x)
+                value = fn(x, *args)
+            # a gather's gradient arrives as IndexedSlices
+            return value, tf.convert_to_tensor(tape.gradient(value, x))
+
+        return value_and_grad
+
+    def value_and_grad(self, fn, x, *args):
+        value, grad = self._tape(fn)(x, *args)
         return self.to_numpy(value), self.to_numpy(grad)
 
     def trace(self, fn):
@@ -242,16 +252,7 @@ class TensorFlowFramework(Framework):
         return tf.function(fn, jit_compile=True)
 
     def traced_value_and_grad(self, fn, x, *args):
-        import tensorflow as tf
-
-        @tf.function(jit_compile=True)
-        def value_and_grad(y, *args):
-            with tf.GradientTape() as tape:
-                tape.watch(y)
-                value = fn(y, *args)
-            return value, tf.convert_to_tensor(tape.gradient(value, y))
-
-        value, grad = value_and_grad(x, *args)
+        value, grad = self.trace(self._tape(fn))(x, *args)
         return self.to_numpy(value), self.to_numpy(grad)
 
 
