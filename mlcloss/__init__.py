@@ -5,6 +5,7 @@ array-api-strict arrays and computes on them where they live, differentiably
 under the framework's own autograd. Importing mlcloss imports no framework.
 """
 
+from ._lib.gradients import analytic_gradients, set_analytic_gradients, value_and_grad
 from ._lib.validate import set_value_checks, value_checks
 from .losses.binary import (
     asymmetric_loss,
@@ -13,6 +14,7 @@ from .losses.binary import (
     sigmoid_focal_loss,
 )
 from .losses.combinatorial import combinatorial_softmax_crossentropy
+from .losses.linear import linear_cross_entropy
 from .losses.margin import hinge_loss, pairwise_hinge_loss
 from .losses.multilabel import (
     global_pointer_crossentropy,
@@ -36,6 +38,7 @@ from .sampling import log_uniform_candidate_sampler
 __version__ = "0.1.0"
 
 __all__ = [
+    "analytic_gradients",
     "asymmetric_loss",
     "binary_cross_entropy",
     "circle_loss",
@@ -43,6 +46,7 @@ __all__ = [
     "global_pointer_crossentropy",
     "hinge_loss",
     "kl_divergence",
+    "linear_cross_entropy",
     "log_uniform_candidate_sampler",
     "multilabel_categorical_crossentropy",
     "multilabel_predict",
@@ -51,6 +55,7 @@ __all__ = [
     "nll_loss",
     "pairwise_hinge_loss",
     "sampled_softmax_loss",
+    "set_analytic_gradients",
     "set_value_checks",
     "sigmoid_cross_entropy",
     "sigmoid_focal_loss",
@@ -60,5 +65,6 @@ __all__ = [
     "sparse_multilabel_categorical_crossentropy",
     "squared_error",
     "unified_pairwise_loss",
+    "value_and_grad",
     "value_checks",
 ]

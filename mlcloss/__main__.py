@@ -12,7 +12,9 @@ def main(argv=None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("report", help="conformance of every loss on every installed framework")
     commands.add_parser(
-        "bench", help="the performance targets, timed against the peers (from a source checkout)"
+        "bench",
+        help="the performance targets, timed against the peers (from a source checkout); "
+        "--suite: every loss on every backend",
     )
     args, rest = parser.parse_known_args(argv)
     if args.command == "report":
@@ -35,6 +37,10 @@ def _bench(argv) -> int:
         )
         return 2
     sys.path.insert(0, str(root))
+    if "--suite" in argv:
+        from benchmarks.suite import main as suite
+
+        return suite([a for a in argv if a != "--suite"])
     from benchmarks.targets import main as bench
 
     return bench(argv)

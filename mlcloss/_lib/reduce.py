@@ -32,12 +32,17 @@ def reduce(xp, loss, reduction: str, *, count=None):
     total = xp.sum(loss)
     if reduction == "sum":
         return total
+    return total / divisor(xp, loss, count)
+
+
+def divisor(xp, loss, count=None):
+    """The mean's denominator for ``loss``: ``count`` (0 divides as 1) or its number of entries."""
     if count is None:
         n = _size(loss)
         if n is not None:
-            return total / max(n, 1)
-        count = xp.sum(xp.ones_like(loss))  # unknown static size (lazy or symbolic arrays)
-    return total / xp.where(count == 0, xp.ones_like(count), count)
+            return max(n, 1)
+        return xp.sum(xp.ones_like(loss))  # unknown static size (lazy or symbolic arrays)
+    return xp.where(count == 0, xp.ones_like(count), count)
 
 
 def count_where(xp, where, dtype):

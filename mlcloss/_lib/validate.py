@@ -68,6 +68,20 @@ def check_values(xp, backend, bad_rows, *, name: str, expected: str, unit: str =
     return bad_rows
 
 
+def values_within(backend, values, low, high) -> bool:
+    """True when checks are on, ``values`` is concrete and every entry lies in [low, high].
+
+    One min/max pass (NaN fails it) instead of per-entry flags, which the
+    callers compute only when this fails, to count them for the error.
+    """
+    if not value_checks_enabled() or not backend.is_concrete(values) or 0 in tuple(values.shape):
+        return False
+    least, most = backend.extrema(values)
+    if not backend.is_concrete(least):  # concrete inputs, but staged out (inside jax.jit)
+        return False
+    return float(least) >= low and float(most) <= high
+
+
 def check_class_ids(xp, backend, ids, num_classes: int, *, name: str):
     """Flag the entries of ``ids`` outside [0, ``num_classes``) (see :func:`check_values`)."""
     return check_values(

@@ -44,6 +44,10 @@ class Backend:
         xp = self.xp
         return xp.maximum(x, xp.zeros_like(x)) + xp.log1p(xp.exp(-xp.abs(x)))
 
+    def log_sigmoid(self, x):
+        """log σ(x) = −softplus(−x): both terms of the stable form are ≤ 0, no cancellation."""
+        return -self.softplus(-x)
+
     def sigmoid(self, x):
         """σ(x) = exp(-softplus(-x)): no overflow for either sign."""
         return self.xp.exp(-self.softplus(-x))
@@ -79,6 +83,51 @@ class Backend:
             return xp.any(hits & x[..., None, :], axis=-1)
         return xp.sum(xp.where(hits, x[..., None, :], xp.zeros_like(x[..., None, :])), axis=-1)
 
+    def scatter_add_last(self, x, indices, values):
+        """``x`` with ``values[..., k]`` added at ``x[..., indices[..., k]]`` (repeats add up).
+
+        ``values`` broadcasts to ``indices``; every index is in range. The
+        result may reuse ``x``'s memory: pass an array the caller owns. The
+        fallback compares every index with every class (``[..., K, C]``).
+        """
+        from .._lib.namespace import device
+
+        xp = self.xp
+        classes = xp.arange(x.shape[-1], dtype=indices.dtype, device=device(indices))
+        if indices.shape[-1] == 1:  # one index a row: a [..., C] comparison, no K axis
+            return x + xp.where(indices == classes, values, xp.zeros_like(x))
+        hits = indices[..., None] == classes
+        spread = xp.where(hits, values[..., None], xp.zeros_like(x[..., None, :]))
+        return x + xp.sum(spread, axis=-2)
+
+    def exp_shifted(self, z, shift, scale=None):
+        """``exp(z - shift) * scale`` (``scale`` None: 1), which may overwrite ``z``.
+
+        For blocks the caller owns and drops (chunked losses): where the
+        library allows it the block is updated in place, so one buffer of its
+        size is alive instead of two.
+        """
+        e = self.xp.exp(z - shift)
+        return e if scale is None else e * scale
+
+    def put_rows(self, x, start: int, values):
+        """``x`` with ``x[start:start + len(values)]`` replaced by ``values`` (along axis 0).
+
+        May write ``x`` in place: pass an array the caller owns. The fallback
+        concatenates (a copy of ``x``).
+        """
+        xp = self.xp
+        stop = start + values.shape[0]
+        return xp.concat([x[:start, ...], values, x[stop:, ...]], axis=0)
+
+    def custom_gradient(self, op, inputs):
+        """``op.forward(*inputs)[0]``, differentiable by ``op.vjp`` / ``op.jvp`` in its first
+        ``op.n_primals`` inputs (see :class:`mlcloss._lib.gradients.Analytic`).
+
+        Libraries without autograd evaluate the value and nothing else.
+        """
+        return op.forward(*inputs)[0]
+
     def uniform(self, shape, *, seed, device):
         """Uniform float64 numbers in [0, 1) of ``shape`` on ``device``, reproducible for an int ``seed``.
 
@@ -93,6 +142,11 @@ class Backend:
     def as_index(self, indices):
         """``indices`` in a dtype the library's gather and scatter accept."""
         return indices
+
+    def extrema(self, x):
+        """``(min, max)`` of a non-empty ``x`` as 0-d arrays (NaN if it holds one)."""
+        xp = self.xp
+        return xp.min(x), xp.max(x)
 
     def is_concrete(self, x) -> bool:
         """Whether ``x`` holds data in host memory that can be inspected without a sync."""

@@ -16,5 +16,18 @@ class NumPyBackend(Backend):
         np.put_along_axis(out, np.where(valid, indices, num_classes), True, axis=-1)
         return out[..., :num_classes]
 
+    def scatter_add_last(self, x, indices, values):
+        rows = np.indices(indices.shape, sparse=True)[:-1]
+        np.add.at(x, (*rows, indices), np.broadcast_to(values, indices.shape))
+        return x
+
+    def exp_shifted(self, z, shift, scale=None):
+        np.exp(np.subtract(z, shift, out=z), out=z)
+        return z if scale is None else np.multiply(z, scale, out=z)
+
+    def put_rows(self, x, start, values):
+        x[start : start + values.shape[0], ...] = values
+        return x
+
     def is_concrete(self, x) -> bool:
         return True

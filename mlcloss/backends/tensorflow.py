@@ -58,6 +58,9 @@ class TensorFlowBackend(Backend):
     def softplus(self, x):
         return self._tf.math.softplus(x)
 
+    def log_sigmoid(self, x):
+        return self._tf.math.log_sigmoid(x)
+
     def sigmoid(self, x):
         return self._tf.math.sigmoid(x)
 
@@ -71,9 +74,52 @@ class TensorFlowBackend(Backend):
                 shape, seed=[seed, 0], dtype=tf.float64, alg="philox"
             )
 
+    def scatter_add_last(self, x, indices, values):
+        tf = self._tf
+        shape = tf.shape(x)
+        flat = tf.reshape(x, tf.stack([-1, shape[-1]]))
+        k = tf.shape(indices)[-1]
+        rows = tf.repeat(tf.range(tf.shape(flat, out_type=tf.int64)[0]), k)
+        columns = tf.reshape(tf.cast(indices, tf.int64), [-1])
+        updates = tf.reshape(tf.broadcast_to(values, tf.shape(indices)), [-1])
+        out = tf.tensor_scatter_nd_add(flat, tf.stack([rows, columns], axis=1), updates)
+        return tf.reshape(out, shape)
+
+    def custom_gradient(self, op, inputs):
+        """The loss as a ``tf.custom_gradient`` of the primal inputs; the others get no gradient.
+
+        The gradient function reuses the forward's statistics unless a tape
+        is recording it (a second derivative): the eager forward of a custom
+        gradient is not recorded, so then the statistics are recomputed from
+        the inputs where the enclosing tape sees them.
+        """
+        n = op.n_primals
+        rest = tuple(inputs[n:])
+
+        @self._tf.custom_gradient
+        def loss(*primals):
+            out, saved = op.forward(*primals, *rest)
+
+            def gradient(g):
+                stats = op.forward(*primals, *rest)[1] if _recording() else saved
+                return list(op.vjp((*primals, *rest), stats, g))
+
+            return out, gradient
+
+        return loss(*inputs[:n])
+
     def is_concrete(self, x) -> bool:
         tf = self._tf
         return tf.executing_eagerly() and hasattr(x, "numpy") and "GPU" not in x.device
+
+
+def _recording() -> bool:
+    """Whether a tape may record the current operations (TF's internal query; True if absent)."""
+    try:
+        from tensorflow.python.eager import record
+    except ImportError:  # pragma: no cover - a TF without the module: always recompute
+        return True
+    return record.could_possibly_record()
 
 
 class _Finfo:

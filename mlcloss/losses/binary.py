@@ -24,8 +24,10 @@ from __future__ import annotations
 import math
 
 from .._lib.arguments import check_number, weight_array
-from .._lib.elementwise import check_unit_interval, finish, prepare
-from .._lib.namespace import array_namespace
+from .._lib.elementwise import check_unit_interval, finish, prepare, prepare_labels
+from .._lib.gradients import Rows, reduced
+from .._lib.namespace import array_namespace, device
+from .._lib.reduce import count_where
 from ..backends import backend_for
 
 __all__ = [
@@ -80,21 +82,53 @@ def sigmoid_cross_entropy(
     """
     xp = array_namespace(logits, labels, pos_weight, where)
     backend = backend_for(xp)
-    x, t, valid = prepare(xp, logits, labels, where, reduction, name="logits")
-    x = _finite(xp, x)
+    t, valid = prepare_labels(xp, logits, labels, where, reduction, name="logits")
     bad = check_unit_interval(xp, backend, t, valid, name="labels")
     epsilon = check_number(label_smoothing, name="label_smoothing", low=0.0, high=1.0)
     if epsilon > 0:
         t = t * (1 - epsilon) + epsilon / 2
-    positive = t
     if pos_weight is not None:
         if isinstance(pos_weight, (int, float)):
-            pos_weight = check_number(pos_weight, name="pos_weight")
+            pos_weight = xp.asarray(
+                check_number(pos_weight, name="pos_weight"), dtype=t.dtype, device=device(t)
+            )
         else:
-            pos_weight = weight_array(xp, pos_weight, name="pos_weight", like=x, dtype=x.dtype)
-        positive = t * pos_weight
+            pos_weight = weight_array(xp, pos_weight, name="pos_weight", like=t, dtype=t.dtype)
+    count = None if valid is None else count_where(xp, valid, t.dtype)
+    return reduced(
+        xp,
+        backend,
+        _SIGMOID_ROWS,
+        logits,
+        t,
+        pos_weight,
+        valid,
+        reduction=reduction,
+        count=count,
+        bad=bad,
+    )
+
+
+def _sigmoid_values(xp, backend, x, t, pos_weight, valid):
+    """p t softplus(−x) + (1 − t) softplus(x), on the entries ``valid`` keeps."""
+    x = _finite(xp, x if valid is None else xp.where(valid, x, 0.0))
+    positive = t if pos_weight is None else t * pos_weight
     loss = _binary_cross_entropy(xp, backend, x, positive, 1 - t)
-    return finish(xp, loss, valid, bad, reduction)
+    return (loss if valid is None else xp.where(valid, loss, 0.0)), ()
+
+
+def _sigmoid_gradient(xp, backend, x, saved, g, t, pos_weight, valid):
+    """∂L/∂x = (p t + 1 − t) σ(x) − p t (σ(x) − t without ``pos_weight``)."""
+    if pos_weight is None:
+        grad = backend.sigmoid(x) - t
+    else:
+        positive = t * pos_weight
+        grad = (positive + (1 - t)) * backend.sigmoid(x) - positive
+    grad = grad * g
+    return grad if valid is None else xp.where(valid, grad, 0.0)
+
+
+_SIGMOID_ROWS = Rows(_sigmoid_values, _sigmoid_gradient, elementwise=True)
 
 
 def binary_cross_entropy(probs, labels, /, *, where=None, reduction="mean"):
@@ -259,7 +293,7 @@ def asymmetric_loss(
 
 def _binary_cross_entropy(xp, backend, x, positive, negative):
     """positive · softplus(−x) + negative · softplus(x), each tail on its own."""
-    return positive * backend.softplus(-x) + negative * backend.softplus(x)
+    return negative * backend.softplus(x) - positive * backend.log_sigmoid(x)
 
 
 def _finite(xp, x):

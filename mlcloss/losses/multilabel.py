@@ -27,11 +27,13 @@ Entity Recognition", arXiv:2208.03054.
 
 from __future__ import annotations
 
+from functools import partial
+
 from .._lib.dtypes import cast, compute_dtype
+from .._lib.gradients import Rows, per_row, reduced
 from .._lib.namespace import array_namespace, device
-from .._lib.reduce import check_reduction, reduce
+from .._lib.reduce import check_reduction
 from .._lib.shapes import broadcast_like, class_axis_last, where_mask
-from .._lib.stable import log1p_sum_exp, log_where
 from .._lib.validate import (
     check_broadcastable,
     check_ignore_index,
@@ -41,9 +43,10 @@ from .._lib.validate import (
     check_same_shape,
     check_values,
     normalize_axis,
-    poison_rows,
 )
 from ..backends import backend_for
+
+_NEG_INF = float("-inf")
 
 __all__ = [
     "global_pointer_crossentropy",
@@ -123,10 +126,9 @@ def multilabel_categorical_crossentropy(
     check_same_shape(logits, labels, names=("logits", "labels"))
     axis = normalize_axis(axis, logits.ndim)
 
-    scores = _scores(xp, logits, threshold, dtype, axis)
+    threshold, offset = _threshold(xp, threshold, logits, dtype, axis)
     valid = class_axis_last(xp, where_mask(xp, where, logits), axis)
     labels = class_axis_last(xp, labels, axis)
-
     if xp.isdtype(labels.dtype, "bool"):
         bad = None
         positive = labels
@@ -139,24 +141,86 @@ def multilabel_categorical_crossentropy(
             expected="values in [0, 1]",
         )
         positive = labels > 0
-
+    if valid is not None:
+        positive = positive & valid
     if xp.isdtype(labels.dtype, "real floating"):
-        # soft labels: weights t and 1 - t enter as + log t, + log(1 - t)
-        t = cast(xp, labels, dtype)
-        negative = t < 1
-        neg_scores = scores + log_where(xp, 1 - t, negative)
-        pos_scores = -scores + log_where(xp, t, positive)
+        rows = Rows(partial(_soft_values, offset=offset), partial(_soft_gradient, offset=offset))
+        arrays = (cast(xp, labels, dtype), positive, valid, threshold)
     else:
-        negative = ~positive
-        neg_scores, pos_scores = scores, -scores
+        rows = Rows(partial(_hard_values, offset=offset), partial(_hard_gradient, offset=offset))
+        arrays = (positive, valid, threshold)
+    return reduced(xp, backend, rows, logits, *arrays, axis=axis, reduction=reduction, bad=bad)
 
+
+def _hard_values(xp, backend, x, positive, valid, threshold, *, offset):
+    r"""Hard-label ZLPR rows, with one exp per class.
+
+    :math:`z = ∓(s - θ)` (minus on the positives) is shifted by the max of
+    its own set, so the largest term of each sum is exactly 1 (no overflow,
+    no underflow of a whole set), and each sum gives
+    :math:`\log(1 + e^{m} S)` through softplus.
+    """
+    s = _scores(xp, x, threshold, offset)
+    z = xp.where(positive, -s, s)
+    if valid is not None:
+        z = xp.where(valid, z, _NEG_INF)
+    m_pos = _masked_max(xp, z, positive)
+    m_neg = _masked_max(xp, z, ~positive)
+    e = xp.exp(z - xp.where(positive, m_pos, m_neg))
+    e_pos = xp.where(positive, e, 0.0)
+    l_pos = _log1p_scaled(xp, backend, m_pos, xp.sum(e_pos, axis=-1))
+    l_neg = _log1p_scaled(xp, backend, m_neg, xp.sum(e - e_pos, axis=-1))
+    return l_neg + l_pos, (e, m_pos, m_neg, l_pos, l_neg)
+
+
+def _hard_gradient(xp, backend, x, saved, g, positive, valid, threshold, *, offset):
+    """∂L/∂s_i = ±e^{z_i − L_set}: the saved exponentials times a per-row factor."""
+    e, m_pos, m_neg, l_pos, l_neg = saved
+    g = per_row(g)
+    pos = -xp.exp(m_pos - l_pos[..., None]) * g
+    neg = xp.exp(m_neg - l_neg[..., None]) * g
+    return e * xp.where(positive, pos, neg)
+
+
+def _soft_values(xp, backend, x, t, positive, valid, threshold, *, offset):
+    r"""Soft-label ZLPR rows: :math:`\log(1 + \sum (1 - t) e^{s}) + \log(1 + \sum t e^{-s})`.
+
+    The weights multiply the exponentials, each sum shifted by the max of
+    its own scores, so a weight of 0 removes a term whatever its logit.
+    """
+    s = _scores(xp, x, threshold, offset)
+    negative = t < 1
     if valid is not None:
         negative = negative & valid
-        positive = positive & valid
-    loss = log1p_sum_exp(xp, backend, neg_scores, where=negative) + log1p_sum_exp(
-        xp, backend, pos_scores, where=positive
-    )
-    return reduce(xp, poison_rows(xp, loss, bad), reduction)
+    m_neg = _masked_max(xp, s, negative)
+    m_pos = _masked_max(xp, -s, positive)
+    w_neg = xp.where(negative, (1 - t) * xp.exp(s - m_neg), 0.0)
+    w_pos = xp.where(positive, t * xp.exp(-s - m_pos), 0.0)
+    l_neg = _log1p_scaled(xp, backend, m_neg, xp.sum(w_neg, axis=-1))
+    l_pos = _log1p_scaled(xp, backend, m_pos, xp.sum(w_pos, axis=-1))
+    return l_neg + l_pos, (w_neg, w_pos, m_pos, m_neg, l_pos, l_neg)
+
+
+def _soft_gradient(xp, backend, x, saved, g, t, positive, valid, threshold, *, offset):
+    """∂L/∂s = (1 − t) e^{s − L_neg} − t e^{−s − L_pos}."""
+    w_neg, w_pos, m_pos, m_neg, l_pos, l_neg = saved
+    g = per_row(g)
+    neg = xp.exp(m_neg - l_neg[..., None]) * g
+    pos = xp.exp(m_pos - l_pos[..., None]) * g
+    return w_neg * neg - w_pos * pos
+
+
+def _masked_max(xp, z, where):
+    """max of ``z`` over ``where`` per row, keepdims; 0 for a row with no finite entry there."""
+    m = xp.max(xp.where(where, z, _NEG_INF), axis=-1, keepdims=True)
+    return xp.where(m == _NEG_INF, 0.0, m)
+
+
+def _log1p_scaled(xp, backend, m, total):
+    """log(1 + e^m · total) = softplus(m + log total); exactly 0 for an empty sum."""
+    present = total > 0
+    log_total = xp.log(xp.where(present, total, 1.0))
+    return xp.where(present, backend.softplus(m[..., 0] + log_total), 0.0)
 
 
 def sparse_multilabel_categorical_crossentropy(
@@ -217,11 +281,10 @@ def sparse_multilabel_categorical_crossentropy(
         )
     check_ignore_index(ignore_index)
 
-    scores = _scores(xp, logits, threshold, dtype, axis)
+    threshold, offset = _threshold(xp, threshold, logits, dtype, axis)
     valid = class_axis_last(xp, where_mask(xp, where, logits), axis)
     labels = class_axis_last(xp, labels, axis)
-    num_classes = scores.shape[-1]
-
+    num_classes = logits.shape[axis]
     given = (
         labels != ignore_index if ignore_index is not None else xp.ones_like(labels, dtype=xp.bool)
     )
@@ -234,21 +297,38 @@ def sparse_multilabel_categorical_crossentropy(
     )
     keep = given & in_range
     index = backend.as_index(xp.where(keep, labels, 0))
-
     negative = ~backend.multi_hot(index, keep, num_classes)
     if ignore_index is not None and 0 <= ignore_index < num_classes:
-        classes = xp.arange(num_classes, device=device(scores))
+        classes = xp.arange(num_classes, device=device(labels))
         negative = negative & (classes != ignore_index)
     if valid is not None:
         negative = negative & valid
         keep = keep & backend.take_along_last_axis(valid, index)
     keep = keep & ~_repeated(xp, index, keep)
+    rows = Rows(partial(_sparse_values, offset=offset), partial(_sparse_gradient, offset=offset))
+    arrays = (index, keep, negative, threshold)
+    return reduced(xp, backend, rows, logits, *arrays, axis=axis, reduction=reduction, bad=bad)
 
-    pos_scores = -backend.take_along_last_axis(scores, index)
-    loss = log1p_sum_exp(xp, backend, scores, where=negative) + log1p_sum_exp(
-        xp, backend, pos_scores, where=keep
-    )
-    return reduce(xp, poison_rows(xp, loss, bad), reduction)
+
+def _sparse_values(xp, backend, x, index, keep, negative, threshold, *, offset):
+    """ZLPR rows over a dense negative mask and K gathered positives, each sum shifted by its max."""
+    s = _scores(xp, x, threshold, offset)
+    m_neg = _masked_max(xp, s, negative)
+    e_neg = xp.exp(xp.where(negative, s, _NEG_INF) - m_neg)
+    pos = -backend.take_along_last_axis(s, index)
+    m_pos = _masked_max(xp, pos, keep)
+    e_pos = xp.where(keep, xp.exp(pos - m_pos), 0.0)
+    l_neg = _log1p_scaled(xp, backend, m_neg, xp.sum(e_neg, axis=-1))
+    l_pos = _log1p_scaled(xp, backend, m_pos, xp.sum(e_pos, axis=-1))
+    return l_neg + l_pos, (e_neg, e_pos, m_pos, m_neg, l_pos, l_neg)
+
+
+def _sparse_gradient(xp, backend, x, saved, g, index, keep, negative, threshold, *, offset):
+    """∂L/∂s = e^{s − L_neg} on the negatives, minus e^{−s_j − L_pos} scattered to the positives."""
+    e_neg, e_pos, m_pos, m_neg, l_pos, l_neg = saved
+    g = per_row(g)
+    grad = e_neg * (xp.exp(m_neg - l_neg[..., None]) * g)
+    return backend.scatter_add_last(grad, index, -e_pos * (xp.exp(m_pos - l_pos[..., None]) * g))
 
 
 def global_pointer_crossentropy(logits, labels, /, *, mask=None, sparse=False, reduction="mean"):
@@ -319,20 +399,18 @@ def global_pointer_crossentropy(logits, labels, /, *, mask=None, sparse=False, r
     start, end = labels[..., 0], labels[..., 1]
     padding = (start < 0) | (end < 0)
     outside = ~padding & ((start >= length) | (end >= length))
-    backend = backend_for(xp)
-    bad = check_values(
+    check_values(  # raises on concrete data; otherwise the sparse loss poisons the row
         xp,
-        backend,
+        backend_for(xp),
         xp.any(outside, axis=-1),
         name="labels",
         expected=f"(start, end) pairs in [0, {length}) or -1 padding",
     )
     # padding -> -1 (ignored); spans outside the sequence -> an out-of-range index
     index = xp.where(padding, -1, xp.where(outside, spans, start * length + end))
-    loss = sparse_multilabel_categorical_crossentropy(
-        flat_logits, index, ignore_index=-1, where=valid, reduction="none"
+    return sparse_multilabel_categorical_crossentropy(
+        flat_logits, index, ignore_index=-1, where=valid, reduction=reduction
     )
-    return reduce(xp, poison_rows(xp, loss, bad), reduction)
 
 
 def multilabel_probabilities(logits, /, *, threshold=0.0):
@@ -344,7 +422,8 @@ def multilabel_probabilities(logits, /, *, threshold=0.0):
     """
     xp = array_namespace(logits, threshold)
     dtype = compute_dtype(xp, logits, "logits")
-    scores = _scores(xp, logits, threshold, dtype, logits.ndim - 1)
+    threshold, offset = _threshold(xp, threshold, logits, dtype, logits.ndim - 1)
+    scores = _scores(xp, cast(xp, logits, dtype), threshold, offset)
     return backend_for(xp).sigmoid(2 * scores)
 
 
@@ -355,21 +434,21 @@ def multilabel_predict(logits, /, *, threshold=0.0):
     return logits > threshold
 
 
-def _scores(xp, logits, threshold, dtype, axis):
-    """s − θ in the compute dtype, class axis last."""
-    scores = class_axis_last(xp, cast(xp, logits, dtype), axis)
-    threshold = _threshold(xp, threshold, logits, dtype)
-    if isinstance(threshold, float):
-        return scores if threshold == 0.0 else scores - threshold
-    return scores - class_axis_last(xp, threshold, axis)
+def _scores(xp, x, threshold, offset):
+    """s − θ: ``x`` less the threshold array (class axis last) and the float ``offset``."""
+    if threshold is not None:
+        x = x - threshold
+    return x if offset == 0.0 else x - offset
 
 
-def _threshold(xp, threshold, logits, dtype):
-    """θ as a compute-dtype array broadcast to ``logits`` (a Python float stays a float)."""
+def _threshold(xp, threshold, logits, dtype, axis):
+    """θ as ``(array, 0.0)``, compute dtype, broadcast to ``logits``, class axis last; or
+    ``(None, θ)`` for a Python number."""
     if isinstance(threshold, (int, float)) and not isinstance(threshold, bool):
-        return float(threshold)
+        return None, float(threshold)
     check_broadcastable(threshold, logits.shape, name="threshold", target="logits")
-    return broadcast_like(xp, cast(xp, threshold, dtype), logits)
+    array = broadcast_like(xp, cast(xp, threshold, dtype), logits)
+    return class_axis_last(xp, array, axis), 0.0
 
 
 def _repeated(xp, index, keep):

@@ -14,8 +14,11 @@ Lin et al., "Focal Loss for Dense Object Detection", ICCV 2017.
 
 from __future__ import annotations
 
+from functools import partial
+
 from .._lib.arguments import check_number, weight_array
 from .._lib.dtypes import cast, compute_dtype
+from .._lib.gradients import Rows, per_row, reduced
 from .._lib.namespace import array_namespace, device
 from .._lib.reduce import check_reduction, count_where, reduce
 from .._lib.shapes import broadcast_like, class_axis_last, where_mask
@@ -28,6 +31,7 @@ from .._lib.validate import (
     check_values,
     normalize_axis,
     poison_rows,
+    values_within,
 )
 from ..backends import backend_for
 
@@ -127,29 +131,112 @@ def softmax_cross_entropy(
     epsilon = check_number(label_smoothing, name="label_smoothing", low=0.0, high=1.0)
     weights = _class_weights(xp, class_weights, logits, dtype, axis)
     valid = class_axis_last(xp, where_mask(xp, where, logits), axis)
-    x = class_axis_last(xp, cast(xp, logits, dtype), axis)
-    log_p = masked_log_softmax(xp, backend, x, where=valid)
-    # V, the number of classes each row has (for the smoothing mass)
-    classes = x.shape[-1] if valid is None else _count_classes(xp, valid, dtype)
-
     if xp.isdtype(labels.dtype, "integral"):
-        loss, keep, label_weight, bad = _index_terms(
-            xp, backend, log_p, labels, weights, ignore_index, valid, axis=axis, like=logits
+        index, keep, label_weight, bad = _index_labels(
+            xp,
+            backend,
+            labels,
+            weights,
+            ignore_index,
+            valid,
+            like=logits,
+            axis=axis,
+            all_kept=epsilon == 0,
         )
-        if epsilon > 0:
-            spread = _weighted_sum(xp, -log_p, weights, valid) / classes
-            loss = (1 - epsilon) * loss + epsilon * xp.where(keep, spread, 0.0)
-        count = xp.sum(xp.where(keep, label_weight, 0.0))
-        return reduce(xp, poison_rows(xp, loss, bad), reduction, count=count)
+        spread = None
+        if epsilon > 0:  # ε/V on the rows that count, V the classes each row has
+            classes = logits.shape[axis] if valid is None else _count_classes(xp, valid, dtype)
+            spread = xp.astype(keep, dtype) * (epsilon / classes)
+        rows = Rows(
+            partial(_index_rows, epsilon=epsilon),
+            partial(_index_gradient, epsilon=epsilon),
+            xla_fuses_autodiff=True,
+        )
+        arrays = (index, keep, label_weight, weights, valid, spread)
+        count = None if label_weight is None else xp.sum(label_weight)
+        return reduced(
+            xp, backend, rows, logits, *arrays, axis=axis, reduction=reduction, count=count, bad=bad
+        )
 
     _check_probability_labels(xp, labels, logits, ignore_index)
     t = class_axis_last(xp, cast(xp, labels, dtype), axis)
     bad = _check_distribution(xp, backend, t)
     if epsilon > 0:
-        t = (1 - epsilon) * t + epsilon / (classes if valid is None else classes[..., None])
-    loss = _cross_entropy(xp, t, log_p, weights, valid)
+        classes = (
+            logits.shape[axis] if valid is None else _count_classes(xp, valid, dtype)[..., None]
+        )
+        t = (1 - epsilon) * t + epsilon / classes
     count = None if valid is None else count_where(xp, xp.any(valid, axis=-1), dtype)
-    return reduce(xp, poison_rows(xp, loss, bad), reduction, count=count)
+    return reduced(
+        xp,
+        backend,
+        _PROBABILITY_ROWS,
+        logits,
+        t,
+        weights,
+        valid,
+        axis=axis,
+        reduction=reduction,
+        count=count,
+        bad=bad,
+    )
+
+
+def _index_rows(xp, backend, x, index, keep, label_weight, weights, valid, spread, *, epsilon):
+    r"""Rows of the index-label cross-entropy: :math:`(1-ε) w_y (-\log p_y) + \frac{ε}{V}\sum_c w_c (-\log p_c)`."""
+    log_p = masked_log_softmax(xp, backend, x, where=valid)
+    loss = _picked(xp, backend, log_p, index, keep, label_weight)
+    if spread is not None:
+        loss = (1 - epsilon) * loss + spread * _weighted_sum(xp, -log_p, weights, valid)
+    return loss, (log_p,)
+
+
+def _index_gradient(
+    xp, backend, x, saved, g, index, keep, label_weight, weights, valid, spread, *, epsilon
+):
+    r"""∂L/∂s = (Σ_c a_c) p − a with a = (1−ε) w_y e_y + (ε/V) w: one exp and a scatter."""
+    (log_p,) = saved
+    hit = (1 - epsilon) * (g if label_weight is None else label_weight * g)  # 0: rows left out
+    grad = xp.exp(log_p)
+    if spread is None:
+        grad = grad * per_row(hit)
+    else:
+        spread = spread * g
+        w = _masked_weights(xp, x, weights, valid)
+        mass = x.shape[-1] if w is None else xp.sum(w, axis=-1)
+        grad = grad * (hit + spread * mass)[..., None] - spread[..., None] * (
+            1.0 if w is None else w
+        )
+    return backend.scatter_add_last(grad, index, -per_row(hit))
+
+
+def _masked_weights(xp, x, weights, valid):
+    """The class weights on the classes each row has, ``x``'s shape (None: all 1)."""
+    if weights is None and valid is None:
+        return None
+    w = xp.ones_like(x) if weights is None else broadcast_like(xp, weights, x)
+    return w if valid is None else xp.where(valid, w, 0.0)
+
+
+def _probability_rows(xp, backend, x, t, weights, valid):
+    r"""Rows of the probability-label cross-entropy: :math:`-\sum_c w_c t_c \log p_c`."""
+    log_p = masked_log_softmax(xp, backend, x, where=valid)
+    return _cross_entropy(xp, t, log_p, weights, valid), (log_p,)
+
+
+def _probability_gradient(xp, backend, x, saved, g, t, weights, valid):
+    r"""∂L/∂s = (Σ_c a_c) p − a with a = w t on the classes that exist."""
+    (log_p,) = saved
+    a = t if weights is None else t * weights
+    if valid is not None:
+        a = xp.where(valid, a, 0.0)
+    if getattr(g, "ndim", 0):
+        g = g[..., None]
+    a = a * g
+    return xp.exp(log_p) * xp.sum(a, axis=-1, keepdims=True) - a
+
+
+_PROBABILITY_ROWS = Rows(_probability_rows, _probability_gradient, xla_fuses_autodiff=True)
 
 
 def nll_loss(
@@ -193,12 +280,42 @@ def nll_loss(
     dtype = compute_dtype(xp, log_probs, "log_probs")
     axis = normalize_axis(axis, log_probs.ndim)
     weights = _class_weights(xp, class_weights, log_probs, dtype, axis)
-    log_p = class_axis_last(xp, cast(xp, log_probs, dtype), axis)
-    loss, keep, label_weight, bad = _index_terms(
-        xp, backend, log_p, labels, weights, ignore_index, None, axis=axis, like=log_probs
+    index, keep, label_weight, bad = _index_labels(
+        xp, backend, labels, weights, ignore_index, None, like=log_probs, axis=axis, all_kept=True
     )
-    count = xp.sum(xp.where(keep, label_weight, 0.0))
-    return reduce(xp, poison_rows(xp, loss, bad), reduction, count=count)
+    return reduced(
+        xp,
+        backend,
+        _NLL_ROWS,
+        log_probs,
+        index,
+        keep,
+        label_weight,
+        axis=axis,
+        reduction=reduction,
+        count=None if label_weight is None else xp.sum(label_weight),
+        bad=bad,
+    )
+
+
+def _nll_rows(xp, backend, log_p, index, keep, label_weight):
+    return _picked(xp, backend, log_p, index, keep, label_weight), ()
+
+
+def _picked(xp, backend, log_p, index, keep, label_weight):
+    """−w_y log p_y on the rows kept, 0 elsewhere (``keep`` None: every row, weight 1)."""
+    picked = -backend.take_along_last_axis(log_p, index)[..., 0]
+    if keep is None:
+        return picked
+    return xp.where(keep, picked, 0.0) * label_weight
+
+
+def _nll_gradient(xp, backend, log_p, saved, g, index, keep, label_weight):
+    hit = per_row(g if label_weight is None else label_weight * g)
+    return backend.scatter_add_last(xp.zeros_like(log_p), index, -hit)
+
+
+_NLL_ROWS = Rows(_nll_rows, _nll_gradient, xla_fuses_autodiff=True)
 
 
 def softmax_focal_loss(logits, labels, /, *, alpha=None, gamma=2.0, axis=-1, reduction="mean"):
@@ -362,15 +479,23 @@ def _cross_entropy(xp, t, log_p, weights, valid):
     return xp.sum(terms, axis=-1)
 
 
-def _index_terms(xp, backend, log_p, labels, weights, ignore_index, valid, *, axis, like):
-    """Per-row w_y · (−log p_y) for class-index ``labels``.
+def _index_labels(xp, backend, labels, weights, ignore_index, valid, *, like, axis, all_kept):
+    """Checked class-index ``labels`` as ``(index, keep, label_weight, bad)``.
 
-    Returns ``(loss, keep, label_weight, bad)``: ``keep`` marks the rows
-    that count (not ignored, label in range, a class left), ``label_weight``
-    is :math:`w_y` (1 without weights), ``bad`` the rows to poison.
+    ``index`` is ``[..., 1]`` and in range everywhere (0 where not kept);
+    ``keep`` marks the rows that count (not ignored, label in range, naming a
+    class ``valid`` keeps); ``label_weight`` is :math:`w_y` (1 without
+    weights) on those rows and 0 elsewhere, so its sum is torch's mean
+    denominator; ``bad`` the rows to poison. With ``all_kept`` (the caller
+    handles ``keep`` and ``label_weight`` of None), checked labels without
+    weights, masks or padding come back as ``(index, None, None, None)``.
     """
     _check_index_labels(xp, labels, like, axis, ignore_index)
-    num_classes = log_p.shape[-1]
+    num_classes = like.shape[axis]
+    dtype = compute_dtype(xp, like, "logits")
+    plain = ignore_index is None and valid is None and weights is None
+    if all_kept and plain and values_within(backend, labels, 0, num_classes - 1):
+        return backend.as_index(labels)[..., None], None, None, None  # every row counts, once
     given = (
         labels != ignore_index if ignore_index is not None else xp.ones_like(labels, dtype=xp.bool)
     )
@@ -387,11 +512,14 @@ def _index_terms(xp, backend, log_p, labels, weights, ignore_index, valid, *, ax
         keep = keep & label_exists
         expected += ", naming a class that `where` keeps"
     bad = check_values(xp, backend, bad, name="labels", expected=expected)
-    loss = xp.where(keep, -backend.take_along_last_axis(log_p, index)[..., 0], 0.0)
     if weights is None:
-        return loss, keep, xp.ones_like(loss), bad
-    label_weight = backend.take_along_last_axis(broadcast_like(xp, weights, log_p), index)[..., 0]
-    return loss * label_weight, keep, label_weight, bad
+        return index, keep, xp.astype(keep, dtype), bad
+    if None in keep.shape:  # symbolic batch (tf.function): broadcast by an operation
+        table = weights * xp.ones_like(index, dtype=dtype)
+    else:
+        table = xp.broadcast_to(weights, (*keep.shape, num_classes))
+    picked = backend.take_along_last_axis(table, index)
+    return index, keep, xp.where(keep, picked[..., 0], 0.0), bad
 
 
 def _one_hot(xp, backend, labels, x, *, axis, like, dtype):

@@ -1,0 +1,225 @@
+r"""Closed-form gradients: a loss's rows paired with their derivative, installed by the adapters.
+
+Autograd through a chain of ``where`` / ``logsumexp`` / ``softplus`` records
+every intermediate and replays each one backwards; eager PyTorch and
+TensorFlow pay for every step. Each loss with a closed form instead gives a
+:class:`Rows` — its per-row (or per-element) values and the derivative of each
+row with respect to its own row of logits — and :func:`reduced` turns it into
+the reduced loss. The adapter installs the pair as one differentiable
+operation (``torch.autograd.Function``, ``jax.custom_jvp``,
+``tf.custom_gradient``); libraries without autograd just evaluate it, and
+:func:`value_and_grad` returns both for NumPy users.
+
+Because row :math:`r` of the loss depends only on row :math:`r` of the
+logits, the Jacobian is block diagonal: with :math:`G = ∂L_r/∂x_r` the
+backward pass is :math:`\bar x = G \cdot \bar L` and the forward-mode
+tangent :math:`\dot L_r = \sum_c G_{rc} \dot x_{rc}`; the reduction
+(mean, sum, the poisoned rows) is linear on top of that.
+
+Derivatives with respect to the other arrays (soft labels, a threshold
+array) come from autodiff of the same value formula where the framework
+can provide them (torch, JAX); TensorFlow stops them. Second-order
+derivatives work: the gradient formula is written in differentiable array
+operations and is recomputed from the logits when a graph of it is asked
+for. :func:`analytic_gradients` turns the whole mechanism off (plain
+autograd through the value formula).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from .dtypes import cast, compute_dtype
+from .namespace import array_namespace
+from .reduce import check_reduction, divisor, reduce
+from .shapes import class_axis_last
+from .validate import poison_rows
+
+_ENABLED = {"on": True}
+
+
+def set_analytic_gradients(enabled: bool) -> bool:
+    """Use the closed-form gradients (True, the default) or plain autograd; return the previous setting."""
+    previous = _ENABLED["on"]
+    _ENABLED["on"] = bool(enabled)
+    return previous
+
+
+@contextlib.contextmanager
+def analytic_gradients(enabled: bool):
+    """Context manager form of :func:`set_analytic_gradients`."""
+    previous = set_analytic_gradients(enabled)
+    try:
+        yield
+    finally:
+        set_analytic_gradients(previous)
+
+
+@dataclass(frozen=True)
+class Rows:
+    r"""A loss's rows and their closed-form gradient.
+
+    ``value(xp, backend, x, *arrays) -> (L, saved)``: ``x`` is the logits in
+    the compute dtype with the class axis last; ``L`` has ``x.shape[:-1]``
+    (one loss per row) or, with ``elementwise``, ``x.shape``; ``saved`` is a
+    tuple of arrays (small per-row statistics) for the gradient.
+
+    ``gradient(xp, backend, x, saved, g, *arrays) -> G``, of ``x.shape``:
+    row ``r`` of ``G`` is :math:`g_r\, ∂L_r / ∂x_r` (elementwise:
+    :math:`g_i\, ∂L_i/∂x_i`), with ``g`` the upstream gradient of the rows:
+    an array of their shape, a 0-d array or the float 1.0, so a rule can fold
+    it into its per-row coefficients.
+
+    ``xla_fuses_autodiff``: XLA already compiles autodiff of ``value`` to code
+    as fast as the closed form (measured for the softmax family, whose
+    log-softmax has a native derivative), so JAX keeps its own autodiff there.
+    """
+
+    value: Callable
+    gradient: Callable
+    elementwise: bool = False
+    xla_fuses_autodiff: bool = False
+
+
+def per_row(g):
+    """The upstream gradient ``g`` of the rows, shaped to multiply ``[..., C]`` arrays."""
+    return g[..., None] if getattr(g, "ndim", 0) else g
+
+
+class Analytic:
+    """The protocol an adapter installs (:meth:`Backend.custom_gradient`).
+
+    ``forward(*inputs) -> (out, saved)``; ``vjp(inputs, saved, g)`` returns
+    the gradients of the first ``n_primals`` inputs given the upstream
+    ``g``; ``jvp(inputs, saved, tangents)`` the tangent of ``out`` given
+    those inputs' tangents (None for zero). ``saved`` is a tuple of arrays.
+    """
+
+    n_primals = 1
+    xla_fuses_autodiff = False
+
+
+@dataclass(frozen=True)
+class Reduced(Analytic):
+    """``reduce(poison(rows(logits)))``: inputs ``(logits, *arrays, count, bad)``."""
+
+    rows: Rows
+    axis: int
+    reduction: str
+    xp: Any
+    backend: Any
+
+    @property
+    def xla_fuses_autodiff(self):
+        return self.rows.xla_fuses_autodiff
+
+    def _x(self, logits):
+        dtype = compute_dtype(self.xp, logits, "logits")
+        return class_axis_last(self.xp, cast(self.xp, logits, dtype), self.axis)
+
+    def forward(self, logits, *arrays):
+        *arrays, count, bad = arrays
+        loss, saved = self.rows.value(self.xp, self.backend, self._x(logits), *arrays)
+        return reduce(self.xp, poison_rows(self.xp, loss, bad), self.reduction, count=count), saved
+
+    def vjp(self, inputs, saved, g):
+        xp = self.xp
+        logits, *arrays, count, bad = inputs
+        x = self._x(logits)
+        g = cast(xp, g, x.dtype)
+        if self.reduction == "mean":
+            g = g / self._divisor(x, count)
+        if bad is not None:  # poisoned rows pass no gradient, as autograd of the NaN would
+            g = xp.where(bad, xp.zeros_like(g), g)
+        grad = self.rows.gradient(xp, self.backend, x, saved, g, *arrays)
+        if self.axis != logits.ndim - 1:
+            grad = xp.moveaxis(grad, -1, self.axis)
+        return (cast(xp, grad, logits.dtype),)
+
+    def jvp(self, inputs, saved, tangents):
+        xp = self.xp
+        logits, *arrays, count, bad = inputs
+        x = self._x(logits)
+        grad = self.rows.gradient(xp, self.backend, x, saved, 1.0, *arrays)
+        dx = class_axis_last(xp, cast(xp, tangents[0], x.dtype), self.axis)
+        rows = grad * dx if self.rows.elementwise else xp.sum(grad * dx, axis=-1)
+        if bad is not None:
+            rows = xp.where(bad, xp.zeros_like(rows), rows)
+        return reduce(xp, rows, self.reduction, count=count)
+
+    def _divisor(self, x, count):
+        return divisor(self.xp, x if self.rows.elementwise else x[..., 0], count)
+
+
+def reduced(
+    xp, backend, rows: Rows, logits, *arrays, axis=-1, reduction="mean", count=None, bad=None
+):
+    """The reduced loss of ``rows`` on ``logits`` (any layout and dtype), with its analytic gradient.
+
+    ``axis`` is the class axis of ``logits`` (elementwise losses: -1);
+    ``arrays`` are passed on to ``rows`` (labels, masks, weights: arrays or
+    None, in the row layout); ``count`` is the mean's denominator (default:
+    the number of rows) and ``bad`` the rows to poison with NaN.
+    """
+    check_reduction(reduction)
+    op = Reduced(rows, axis % logits.ndim, reduction, xp, backend)
+    return differentiable(xp, backend, op, (logits, *arrays, count, bad))
+
+
+def differentiable(xp, backend, op: Analytic, inputs):
+    """``op``'s value on ``inputs``, with its closed-form derivatives installed by ``backend``."""
+    recorder = _RECORDING["calls"]
+    if recorder is not None:
+        out, saved = op.forward(*inputs)
+        grads = op.vjp(inputs, saved, xp.ones_like(out))
+        recorder.extend((x, grad, out) for x, grad in zip(inputs[: op.n_primals], grads))
+        return out
+    if not _ENABLED["on"]:
+        return op.forward(*inputs)[0]
+    return backend.custom_gradient(op, inputs)
+
+
+_RECORDING = {"calls": None}  # value_and_grad's list of (logits, gradient) while it runs
+
+
+def value_and_grad(loss: Callable) -> Callable:
+    """``loss`` returning ``(value, gradient)``: the gradient of its (summed) value w.r.t. the first argument.
+
+    For libraries without autograd (NumPy, CuPy, array-api-strict): the
+    closed-form gradient the adapters install elsewhere, computed directly.
+    ``reduction="none"`` gives the gradient of the sum of the rows. Works for
+    the losses with a closed-form gradient (softmax, sigmoid and linear
+    cross-entropy, NLL, dense and sparse ZLPR, GlobalPointer); any other
+    raises ``NotImplementedError``.
+
+    >>> import numpy as np, mlcloss
+    >>> value, grad = mlcloss.value_and_grad(mlcloss.softmax_cross_entropy)(
+    ...     np.array([[0.0, 0.0]]), np.array([1]))
+    >>> grad
+    array([[ 0.5, -0.5]])
+    """
+
+    def run(prediction, *args, **options):
+        recorded = []
+        outer, _RECORDING["calls"] = _RECORDING["calls"], recorded
+        try:
+            value = loss(prediction, *args, **options)
+        finally:
+            _RECORDING["calls"] = outer
+        for logits, grad, out in recorded:
+            if logits is prediction:
+                return value, grad
+            if out is value and math.prod(logits.shape) == math.prod(prediction.shape):
+                # the loss only reshaped its prediction (GlobalPointer, linear CE over [..., D])
+                return value, array_namespace(prediction).reshape(grad, prediction.shape)
+        name = getattr(getattr(loss, "func", loss), "__name__", repr(loss))  # partial: its function
+        raise NotImplementedError(
+            f"mlcloss: value_and_grad has no closed-form gradient for {name}; "
+            "use a framework with autograd (torch, JAX, TensorFlow) for it"
+        )
+
+    return run

@@ -1,0 +1,254 @@
+r"""Softmax cross-entropy of a linear layer's output, without the ``[N, V]`` logits.
+
+For a language model's output layer the logits :math:`Z = H W^\top + b`
+(``[N, V]`` with V up to 10⁵–10⁶) are the largest tensor of the step, and
+their gradient another one. The loss needs only each row's
+:math:`\operatorname{logsumexp}_v Z_{nv}` and its label's logit, so the
+vocabulary is visited in chunks of ``chunk_size`` columns: the forward keeps
+a running max and rescaled sum per row (the online logsumexp of Milakov &
+Gimelshein, as in FlashAttention), the backward recomputes each chunk's
+logits and turns them into that chunk's share of the gradients at once.
+Memory is the inputs, their gradients and one ``[N, chunk_size]`` block.
+
+References
+----------
+Wijmans et al., "Cut Your Losses in Large-Vocabulary Language Models"
+(cut cross-entropy), arXiv:2411.09009. Hsu et al., "Liger Kernel", arXiv:2410.10989.
+Milakov & Gimelshein, "Online normalizer calculation for softmax", arXiv:1805.02867.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from .._lib.dtypes import cast, compute_dtype
+from .._lib.gradients import Analytic, differentiable
+from .._lib.namespace import array_namespace, device
+from .._lib.reduce import check_reduction, divisor, reduce
+from .._lib.validate import check_ignore_index, check_index_dtype, check_values, poison_rows
+from ..backends import backend_for
+
+__all__ = ["linear_cross_entropy"]
+
+
+def linear_cross_entropy(
+    hidden, weight, labels, /, *, bias=None, chunk_size=4096, ignore_index=None, reduction="mean"
+):
+    r"""Softmax cross-entropy of ``hidden @ weight.T + bias``, computed in vocabulary chunks.
+
+    .. math::
+
+        L_n = \log \sum_v e^{z_{nv}} - z_{n y_n},
+        \qquad z_{nv} = h_n \cdot w_v + b_v
+
+    exactly :func:`softmax_cross_entropy` of the full logits (torch's
+    ``F.linear_cross_entropy`` / ``cross_entropy(F.linear(h, W, b), y)``),
+    with ``"mean"`` dividing by the number of rows not ignored. The logits
+    never exist at once: each chunk of ``chunk_size`` classes is a matmul
+    into an ``[N, chunk_size]`` block, folded into a running
+    (max, rescaled sum) per row, and recomputed in the backward pass, which
+    the adapters install as the closed-form gradient
+    :math:`∂L/∂z = \operatorname{softmax}(z) - e_y`, contracted chunk by
+    chunk into :math:`∂L/∂H`, :math:`∂L/∂W` and :math:`∂L/∂b`.
+
+    Parameters
+    ----------
+    hidden : array ``[..., D]``
+        The layer's inputs :math:`h` (16-bit inputs are computed in float32).
+    weight : array ``[V, D]``
+        One row per class, as ``torch.nn.Linear.weight``.
+    labels : integer array, ``hidden.shape[:-1]``
+        Class indices :math:`y`.
+    bias : array ``[V]``, optional
+    chunk_size : int ≥ 1
+        Classes per block: memory ``N × chunk_size`` floats, fewer but larger
+        matmuls as it grows.
+    ignore_index : int, optional
+        Labels equal to it contribute 0 and leave the mean's denominator.
+    reduction : {"mean", "sum", "none"}
+        ``"none"`` returns ``hidden.shape[:-1]``.
+
+    Examples
+    --------
+    >>> import numpy as np, mlcloss
+    >>> rng = np.random.default_rng(0)
+    >>> h, w, y = rng.normal(size=(3, 4)), rng.normal(size=(10, 4)), np.array([1, 7, 2])
+    >>> chunked = mlcloss.linear_cross_entropy(h, w, y, chunk_size=3)
+    >>> bool(np.isclose(chunked, mlcloss.softmax_cross_entropy(h @ w.T, y)))
+    True
+    """
+    xp = array_namespace(hidden, weight, labels, bias)
+    backend = backend_for(xp)
+    check_reduction(reduction)
+    dtype = compute_dtype(xp, hidden, "hidden")
+    compute_dtype(xp, weight, "weight")
+    check_index_dtype(xp, labels)
+    check_ignore_index(ignore_index)
+    if isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1:
+        raise ValueError(f"mlcloss: chunk_size must be an int >= 1, received {chunk_size!r}")
+    if weight.ndim != 2 or hidden.ndim < 1 or weight.shape[1] != hidden.shape[-1]:
+        raise ValueError(
+            f"mlcloss: weight must have shape [V, D] with D = hidden.shape[-1] = "
+            f"{hidden.shape[-1] if hidden.ndim else None}, received {tuple(weight.shape)}"
+        )
+    if tuple(labels.shape) != tuple(hidden.shape[:-1]):
+        raise ValueError(
+            f"mlcloss: labels must have shape hidden.shape[:-1] = {tuple(hidden.shape[:-1])}, "
+            f"received {tuple(labels.shape)}"
+        )
+    classes = weight.shape[0]
+    if bias is not None and tuple(bias.shape) != (classes,):
+        raise ValueError(
+            f"mlcloss: bias must have shape [V] = ({classes},), received {tuple(bias.shape)}"
+        )
+    rows_shape = tuple(labels.shape)
+    flat_hidden = xp.reshape(hidden, (-1, hidden.shape[-1]))
+    flat_labels = xp.reshape(labels, (-1,))
+    given = (
+        flat_labels != ignore_index
+        if ignore_index is not None
+        else xp.ones_like(flat_labels, dtype=xp.bool)
+    )
+    in_range = (flat_labels >= 0) & (flat_labels < classes)
+    expected = f"class indices in [0, {classes})"
+    if ignore_index is not None:
+        expected += f" or ignore_index={ignore_index}"
+    bad = check_values(xp, backend, given & ~in_range, name="labels", expected=expected)
+    keep = given & in_range
+    index = backend.as_index(xp.where(keep, flat_labels, 0))
+    count = xp.sum(xp.astype(keep, dtype))
+    op = _ChunkedLinearCrossEntropy(xp, backend, chunk_size, reduction, bias is not None)
+    primals = (flat_hidden, weight) if bias is None else (flat_hidden, weight, bias)
+    loss = differentiable(xp, backend, op, (*primals, index, keep, count, bad))
+    return xp.reshape(loss, rows_shape) if reduction == "none" else loss
+
+
+@dataclass(frozen=True)
+class _ChunkedLinearCrossEntropy(Analytic):
+    """Inputs ``(hidden [N, D], weight [V, D], [bias [V]], index [N], keep [N], count, bad)``."""
+
+    xp: Any
+    backend: Any
+    chunk_size: int
+    reduction: str
+    has_bias: bool
+
+    @property
+    def n_primals(self):
+        return 3 if self.has_bias else 2
+
+    def _split(self, inputs):
+        hidden, weight, *rest = inputs
+        bias = rest.pop(0) if self.has_bias else None
+        index, keep, count, bad = rest
+        return hidden, weight, bias, index, keep, count, bad
+
+    def _blocks(self, hidden, weight):
+        """``(start, stop, weight block)`` per chunk of classes, in the compute dtype."""
+        xp = self.xp
+        dtype = compute_dtype(xp, hidden, "hidden")
+        for start in range(0, weight.shape[0], self.chunk_size):
+            stop = min(start + self.chunk_size, weight.shape[0])
+            yield start, stop, cast(xp, weight[start:stop, ...], dtype)
+
+    def _logits(self, h, w, bias, start, stop):
+        """The ``[N, stop - start]`` block of logits."""
+        xp = self.xp
+        z = xp.matmul(h, xp.matrix_transpose(w))
+        return z if bias is None else z + cast(xp, bias[start:stop], z.dtype)
+
+    def _label_column(self, index, start, stop):
+        """``(local index [N, 1], inside [N])``: the label's column in this chunk, if it is there."""
+        xp = self.xp
+        local = index - start
+        inside = (local >= 0) & (local < stop - start)
+        return xp.where(inside, local, 0)[:, None], inside
+
+    def forward(self, *inputs):
+        xp, backend = self.xp, self.backend
+        hidden, weight, bias, index, keep, count, bad = self._split(inputs)
+        h = cast(xp, hidden, compute_dtype(xp, hidden, "hidden"))
+        peak = total = picked = None
+        for start, stop, w in self._blocks(hidden, weight):
+            z = self._logits(h, w, bias, start, stop)
+            local, inside = self._label_column(index, start, stop)
+            label_logit = xp.where(inside, backend.take_along_last_axis(z, local)[:, 0], 0.0)
+            block_max = xp.max(z, axis=-1)
+            if peak is None:  # the first chunk starts the running (max, sum)
+                peak, picked, total = block_max, label_logit, 0.0
+            else:
+                new_peak = xp.maximum(peak, block_max)
+                total = total * xp.exp(peak - new_peak)
+                peak, picked = new_peak, picked + label_logit
+            z = backend.exp_shifted(z, peak[:, None])  # in place where the library allows
+            total = total + xp.sum(z, axis=-1)
+            del z  # before the next block's matmul
+        log_total = xp.log(total)
+        # log Σ e^{z - m} − (z_y − m): the shifted difference keeps a tiny loss exact
+        loss = xp.where(keep, log_total - (picked - peak), 0.0)
+        out = reduce(xp, poison_rows(xp, loss, bad), self.reduction, count=count)
+        return out, (peak + log_total,)
+
+    def _row_factor(self, g, keep, count, bad, like):
+        """∂out/∂L_n per row: the upstream gradient through the reduction, 0 on rows left out."""
+        xp = self.xp
+        g = cast(xp, g, like.dtype)
+        if self.reduction == "mean":
+            g = g / divisor(xp, like, count)
+        factor = xp.where(keep, g, xp.zeros_like(like))
+        if bad is not None:
+            factor = xp.where(bad, xp.zeros_like(factor), factor)
+        return factor
+
+    def _logit_gradients(self, inputs, saved, factor):
+        """``(start, stop, h, w, ∂out/∂z block)`` per chunk: (softmax − one-hot) times the row factor."""
+        xp, backend = self.xp, self.backend
+        hidden, weight, bias, index, keep, count, bad = self._split(inputs)
+        (lse,) = saved
+        h = cast(xp, hidden, lse.dtype)
+        for start, stop, w in self._blocks(hidden, weight):
+            local, inside = self._label_column(index, start, stop)
+            dz = self._logits(h, w, bias, start, stop)
+            dz = backend.exp_shifted(dz, lse[:, None], factor[:, None])  # in place if allowed
+            dz = backend.scatter_add_last(dz, local, -xp.where(inside, factor, 0.0)[:, None])
+            yield start, stop, h, w, dz
+            del dz  # before the next block's matmul
+
+    def vjp(self, inputs, saved, g):
+        xp, backend = self.xp, self.backend
+        hidden, weight, bias, index, keep, count, bad = self._split(inputs)
+        (lse,) = saved
+        factor = self._row_factor(g, keep, count, bad, lse)
+        d_hidden = None
+        d_weight = xp.zeros(weight.shape, dtype=lse.dtype, device=device(lse))
+        d_bias = None if bias is None else xp.zeros(bias.shape, dtype=lse.dtype, device=device(lse))
+        for start, _stop, h, w, dz in self._logit_gradients(inputs, saved, factor):
+            block = xp.matmul(dz, w)
+            d_hidden = block if d_hidden is None else d_hidden + block
+            d_weight = backend.put_rows(d_weight, start, xp.matmul(xp.matrix_transpose(dz), h))
+            if bias is not None:
+                d_bias = backend.put_rows(d_bias, start, xp.sum(dz, axis=0))
+            del dz
+        grads = (cast(xp, d_hidden, hidden.dtype), cast(xp, d_weight, weight.dtype))
+        return grads if bias is None else (*grads, cast(xp, d_bias, bias.dtype))
+
+    def jvp(self, inputs, saved, tangents):
+        xp = self.xp
+        hidden, weight, bias, index, keep, count, bad = self._split(inputs)
+        (lse,) = saved
+        d_hidden, d_weight, *d_bias = tangents
+        d_bias = d_bias[0] if d_bias else None
+        factor = self._row_factor(xp.ones_like(lse), keep, count, bad, lse)
+        rows = xp.zeros_like(lse)
+        for start, stop, h, w, dz in self._logit_gradients(inputs, saved, factor):
+            tangent = xp.zeros_like(dz)
+            if d_hidden is not None:
+                tangent = tangent + xp.matmul(cast(xp, d_hidden, h.dtype), xp.matrix_transpose(w))
+            if d_weight is not None:
+                dw = cast(xp, d_weight[start:stop, ...], h.dtype)
+                tangent = tangent + xp.matmul(h, xp.matrix_transpose(dw))
+            if d_bias is not None:
+                tangent = tangent + cast(xp, d_bias[start:stop], h.dtype)
+            rows = rows + xp.sum(dz * tangent, axis=-1)
+        return rows if self.reduction == "none" else xp.sum(rows)
