@@ -49,8 +49,18 @@ def masked_log_softmax(xp, backend, x, *, where=None, axis: int = -1):
     gradient, all ``-log C``): the caller must leave such rows out, which
     every loss here does.
     """
+    return backend.log_softmax(_masked_logits(xp, x, where, axis), axis)
+
+
+def masked_softmax(xp, backend, x, *, where=None, axis: int = -1):
+    """softmax over the classes where ``where`` holds, 0 at the others (empty rows as above)."""
+    return backend.softmax(_masked_logits(xp, x, where, axis), axis)
+
+
+def _masked_logits(xp, x, where, axis):
+    """``x`` with ``-inf`` off ``where``; a row with nothing left becomes zeros."""
     if where is None:
-        return backend.log_softmax(x, axis)
+        return x
     nonempty = xp.any(where, axis=axis, keepdims=True)
     x = xp.where(where, x, _NEG_INF)
-    return backend.log_softmax(xp.where(nonempty, x, 0.0), axis)
+    return xp.where(nonempty, x, 0.0)

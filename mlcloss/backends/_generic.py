@@ -39,6 +39,10 @@ class Backend:
         z = x - self.stop_gradient(xp.max(x, axis=axis, keepdims=True))
         return z - xp.log(xp.sum(xp.exp(z), axis=axis, keepdims=True))
 
+    def softmax(self, x, axis: int):
+        """e^x / Σ e^x along ``axis``, from the shifted log-softmax."""
+        return self.xp.exp(self.log_softmax(x, axis))
+
     def softplus(self, x):
         """log(1 + e^x) = max(x, 0) + log1p(e^{-|x|}): exact in both tails."""
         xp = self.xp
@@ -99,6 +103,19 @@ class Backend:
         hits = indices[..., None] == classes
         spread = xp.where(hits, values[..., None], xp.zeros_like(x[..., None, :]))
         return x + xp.sum(spread, axis=-2)
+
+    def scale_owned(self, x, factor):
+        """``x * factor`` for a temporary ``x`` the caller owns, which may be overwritten.
+
+        Where the library allows it (nothing records ``x`` for autograd) the
+        product is written in place: no allocation, no second buffer, which
+        on a CPU costs more than the arithmetic.
+        """
+        return x * factor
+
+    def subtract_owned(self, x, other):
+        """``x - other`` for a temporary ``x`` the caller owns (see :meth:`scale_owned`)."""
+        return x - other
 
     def exp_shifted(self, z, shift, scale=None):
         """``exp(z - shift) * scale`` (``scale`` None: 1), which may overwrite ``z``.

@@ -20,6 +20,9 @@ class JaxBackend(Backend):
     def log_softmax(self, x, axis: int):
         return jax.nn.log_softmax(x, axis=axis)
 
+    def softmax(self, x, axis: int):
+        return jax.nn.softmax(x, axis=axis)
+
     def softplus(self, x):
         return jax.nn.softplus(x)
 

@@ -21,6 +21,16 @@ class NumPyBackend(Backend):
         np.add.at(x, (*rows, indices), np.broadcast_to(values, indices.shape))
         return x
 
+    def scale_owned(self, x, factor):
+        if np.broadcast_shapes(x.shape, np.shape(factor)) != x.shape:
+            return x * factor
+        return np.multiply(x, factor, out=x)
+
+    def subtract_owned(self, x, other):
+        if np.broadcast_shapes(x.shape, np.shape(other)) != x.shape:
+            return x - other
+        return np.subtract(x, other, out=x)
+
     def exp_shifted(self, z, shift, scale=None):
         np.exp(np.subtract(z, shift, out=z), out=z)
         return z if scale is None else np.multiply(z, scale, out=z)

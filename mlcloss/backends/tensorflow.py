@@ -55,6 +55,9 @@ class TensorFlowBackend(Backend):
     def log_softmax(self, x, axis: int):
         return self._tf.nn.log_softmax(x, axis=axis)
 
+    def softmax(self, x, axis: int):
+        return self._tf.nn.softmax(x, axis=axis)
+
     def softplus(self, x):
         return self._tf.math.softplus(x)
 

@@ -19,6 +19,9 @@ class TorchBackend(Backend):
     def log_softmax(self, x, axis: int):
         return torch.log_softmax(x, dim=axis)
 
+    def softmax(self, x, axis: int):
+        return torch.softmax(x, dim=axis)
+
     def softplus(self, x):
         # torch returns x above `threshold`; place it where e^{-x} is below the
         # dtype's resolution so the result stays exact to rounding
@@ -68,8 +71,18 @@ class TorchBackend(Backend):
     def extrema(self, x):
         return torch.aminmax(x.detach())  # one pass
 
+    def scale_owned(self, x, factor):
+        if _recorded(x, factor) or torch.broadcast_shapes(x.shape, _shape(factor)) != x.shape:
+            return x * factor
+        return x.mul_(factor)
+
+    def subtract_owned(self, x, other):
+        if _recorded(x, other) or torch.broadcast_shapes(x.shape, _shape(other)) != x.shape:
+            return x - other
+        return x.sub_(other)
+
     def exp_shifted(self, z, shift, scale=None):
-        if torch.is_grad_enabled() and z.requires_grad:  # recorded: out of place
+        if _recorded(z, shift, scale):  # out of place
             return super().exp_shifted(z, shift, scale)
         z = z.sub_(shift).exp_()
         return z if scale is None else z.mul_(scale)
@@ -94,6 +107,17 @@ class TorchBackend(Backend):
             return op.forward(*inputs)[0]
         function = _Analytic if torch.compiler.is_compiling() else _AnalyticForwardMode
         return function.apply(op, *inputs)[0]
+
+
+def _recorded(*arrays) -> bool:
+    """Whether autograd records an operation on ``arrays`` (in place, it would corrupt the graph)."""
+    return torch.is_grad_enabled() and any(
+        isinstance(a, torch.Tensor) and a.requires_grad for a in arrays
+    )
+
+
+def _shape(x):
+    return x.shape if isinstance(x, torch.Tensor) else ()
 
 
 class _Analytic(torch.autograd.Function):

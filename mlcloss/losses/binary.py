@@ -120,11 +120,11 @@ def _sigmoid_values(xp, backend, x, t, pos_weight, valid):
 def _sigmoid_gradient(xp, backend, x, saved, g, t, pos_weight, valid):
     """∂L/∂x = (p t + 1 − t) σ(x) − p t (σ(x) − t without ``pos_weight``)."""
     if pos_weight is None:
-        grad = backend.sigmoid(x) - t
+        grad = backend.subtract_owned(backend.sigmoid(x), t)
     else:
         positive = t * pos_weight
         grad = (positive + (1 - t)) * backend.sigmoid(x) - positive
-    grad = grad * g
+    grad = backend.scale_owned(grad, g)
     return grad if valid is None else xp.where(valid, grad, 0.0)
 
 
@@ -292,8 +292,14 @@ def asymmetric_loss(
 
 
 def _binary_cross_entropy(xp, backend, x, positive, negative):
-    """positive · softplus(−x) + negative · softplus(x), each tail on its own."""
-    return negative * backend.softplus(x) - positive * backend.log_sigmoid(x)
+    """positive · softplus(−x) + negative · softplus(x), each tail on its own.
+
+    The two tails are fresh arrays, scaled and combined in place where the
+    adapter allows (:meth:`~mlcloss.backends._generic.Backend.scale_owned`).
+    """
+    tail = backend.scale_owned(backend.softplus(x), negative)
+    head = backend.scale_owned(backend.log_sigmoid(x), positive)
+    return backend.subtract_owned(tail, head)
 
 
 def _finite(xp, x):
