@@ -27,7 +27,6 @@ autograd through the value formula).
 
 from __future__ import annotations
 
-import contextlib
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -37,26 +36,20 @@ from .dtypes import cast, compute_dtype
 from .namespace import array_namespace
 from .reduce import check_reduction, divisor, reduce
 from .shapes import class_axis_last
+from .switch import Switch
 from .validate import poison_rows
 
-_ENABLED = {"on": True}
+_ANALYTIC = Switch()
 
 
 def set_analytic_gradients(enabled: bool) -> bool:
     """Use the closed-form gradients (True, the default) or plain autograd; return the previous setting."""
-    previous = _ENABLED["on"]
-    _ENABLED["on"] = bool(enabled)
-    return previous
+    return _ANALYTIC.set(enabled)
 
 
-@contextlib.contextmanager
 def analytic_gradients(enabled: bool):
     """Context manager form of :func:`set_analytic_gradients`."""
-    previous = set_analytic_gradients(enabled)
-    try:
-        yield
-    finally:
-        set_analytic_gradients(previous)
+    return _ANALYTIC.scoped(enabled)
 
 
 @dataclass(frozen=True)
@@ -101,6 +94,21 @@ class Analytic:
 
     n_primals = 1
     xla_fuses_autodiff = False
+
+    def value_of(self, inputs, positions):
+        """The value as a function of the inputs at ``positions``, the others held fixed.
+
+        Adapters differentiate it with their own autodiff for inputs that are
+        not primal (soft labels, a threshold array).
+        """
+
+        def value(*chosen):
+            full = list(inputs)
+            for i, a in zip(positions, chosen):
+                full[i] = a
+            return self.forward(*full)[0]
+
+        return value
 
 
 @dataclass(frozen=True)
@@ -178,7 +186,7 @@ def differentiable(xp, backend, op: Analytic, inputs):
         grads = op.vjp(inputs, saved, xp.ones_like(out))
         recorder.extend((x, grad, out) for x, grad in zip(inputs[: op.n_primals], grads))
         return out
-    if not _ENABLED["on"]:
+    if not _ANALYTIC.on:
         return op.forward(*inputs)[0]
     return backend.custom_gradient(op, inputs)
 

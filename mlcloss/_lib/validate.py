@@ -11,9 +11,9 @@ finite number. :func:`set_value_checks` turns the value checks off globally.
 
 from __future__ import annotations
 
-import contextlib
+from .switch import Switch
 
-_VALUE_CHECKS = {"enabled": True}
+_VALUE_CHECKS = Switch()
 
 
 def set_value_checks(enabled: bool) -> bool:
@@ -22,23 +22,16 @@ def set_value_checks(enabled: bool) -> bool:
     With checks off, no label value is inspected: out-of-range indices and
     soft labels outside [0, 1] are then the caller's responsibility.
     """
-    previous = _VALUE_CHECKS["enabled"]
-    _VALUE_CHECKS["enabled"] = bool(enabled)
-    return previous
+    return _VALUE_CHECKS.set(enabled)
 
 
-@contextlib.contextmanager
 def value_checks(enabled: bool):
     """Context manager form of :func:`set_value_checks`."""
-    previous = set_value_checks(enabled)
-    try:
-        yield
-    finally:
-        set_value_checks(previous)
+    return _VALUE_CHECKS.scoped(enabled)
 
 
 def value_checks_enabled() -> bool:
-    return _VALUE_CHECKS["enabled"]
+    return _VALUE_CHECKS.on
 
 
 def check_values(xp, backend, bad_rows, *, name: str, expected: str, unit: str = "row"):

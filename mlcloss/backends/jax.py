@@ -84,14 +84,8 @@ def _analytic(op):
             d_out = d_out + op.jvp(inputs, saved, tangents[: op.n_primals])
         others = [i for i in range(op.n_primals, len(inputs)) if tangents[i] is not None]
         if others:
-
-            def value(*chosen):
-                full = list(inputs)
-                for i, a in zip(others, chosen):
-                    full[i] = a
-                return op.forward(*full)[0]
-
             chosen = tuple(inputs[i] for i in others)
+            value = op.value_of(inputs, others)
             d_out = d_out + jax.jvp(value, chosen, tuple(tangents[i] for i in others))[1]
         return out, d_out
 

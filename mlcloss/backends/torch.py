@@ -161,17 +161,13 @@ class _Analytic(torch.autograd.Function):
         if any(needs[: op.n_primals]):
             grads[: op.n_primals] = op.vjp(inputs, saved, g)
         others = [i for i in range(op.n_primals, n) if needs[i]]
-        if others:
+        if others:  # soft labels, a threshold...: autograd through the value formula
             with torch.enable_grad():
-                moving = [
-                    a.detach().requires_grad_() if i in others else a for i, a in enumerate(inputs)
-                ]
-                out = op.forward(*moving)[0]
-                chosen = [moving[i] for i in others]
-                for i, d in zip(
-                    others, torch.autograd.grad(out, chosen, g, create_graph=create_graph)
-                ):
-                    grads[i] = d
+                chosen = [inputs[i].detach().requires_grad_() for i in others]
+                out = op.value_of(inputs, others)(*chosen)
+                found = torch.autograd.grad(out, chosen, g, create_graph=create_graph)
+            for i, d in zip(others, found):
+                grads[i] = d
         return (None, *(d if need else None for d, need in zip(grads, needs)))
 
 
@@ -189,13 +185,7 @@ class _AnalyticForwardMode(_Analytic):
         d_out = op.jvp(inputs, saved, tangents[: op.n_primals])
         others = [i for i in range(op.n_primals, n) if tangents[i] is not None]
         if others:  # tangents of soft labels, thresholds...: forward mode through the value formula
-
-            def value(*chosen):
-                full = list(inputs)
-                for i, a in zip(others, chosen):
-                    full[i] = a
-                return op.forward(*full)[0]
-
             primals = tuple(inputs[i] for i in others)
+            value = op.value_of(inputs, others)
             d_out = d_out + torch.func.jvp(value, primals, tuple(tangents[i] for i in others))[1]
         return (d_out, *(None for _ in saved))

@@ -168,18 +168,15 @@ def _hard_values(xp, backend, x, positive, valid, threshold, *, offset):
     m_neg = _masked_max(xp, z, ~positive)
     e = xp.exp(z - xp.where(positive, m_pos, m_neg))
     e_pos = xp.where(positive, e, 0.0)
-    l_pos = _log1p_scaled(xp, backend, m_pos, xp.sum(e_pos, axis=-1))
-    l_neg = _log1p_scaled(xp, backend, m_neg, xp.sum(e - e_pos, axis=-1))
-    return l_neg + l_pos, (e, m_pos, m_neg, l_pos, l_neg)
+    loss, stats = _two_sets(xp, backend, m_neg, e - e_pos, m_pos, e_pos)
+    return loss, (e, *stats)
 
 
 def _hard_gradient(xp, backend, x, saved, g, positive, valid, threshold, *, offset):
     """∂L/∂s_i = ±e^{z_i − L_set}: the saved exponentials times a per-row factor."""
-    e, m_pos, m_neg, l_pos, l_neg = saved
-    g = per_row(g)
-    pos = -xp.exp(m_pos - l_pos[..., None]) * g
-    neg = xp.exp(m_neg - l_neg[..., None]) * g
-    return e * xp.where(positive, pos, neg)
+    e, *stats = saved
+    neg, pos = _set_factors(xp, stats, g)
+    return e * xp.where(positive, -pos, neg)
 
 
 def _soft_values(xp, backend, x, t, positive, valid, threshold, *, offset):
@@ -196,17 +193,14 @@ def _soft_values(xp, backend, x, t, positive, valid, threshold, *, offset):
     m_pos = _masked_max(xp, -s, positive)
     w_neg = xp.where(negative, (1 - t) * xp.exp(s - m_neg), 0.0)
     w_pos = xp.where(positive, t * xp.exp(-s - m_pos), 0.0)
-    l_neg = _log1p_scaled(xp, backend, m_neg, xp.sum(w_neg, axis=-1))
-    l_pos = _log1p_scaled(xp, backend, m_pos, xp.sum(w_pos, axis=-1))
-    return l_neg + l_pos, (w_neg, w_pos, m_pos, m_neg, l_pos, l_neg)
+    loss, stats = _two_sets(xp, backend, m_neg, w_neg, m_pos, w_pos)
+    return loss, (w_neg, w_pos, *stats)
 
 
 def _soft_gradient(xp, backend, x, saved, g, t, positive, valid, threshold, *, offset):
     """∂L/∂s = (1 − t) e^{s − L_neg} − t e^{−s − L_pos}."""
-    w_neg, w_pos, m_pos, m_neg, l_pos, l_neg = saved
-    g = per_row(g)
-    neg = xp.exp(m_neg - l_neg[..., None]) * g
-    pos = xp.exp(m_pos - l_pos[..., None]) * g
+    w_neg, w_pos, *stats = saved
+    neg, pos = _set_factors(xp, stats, g)
     return w_neg * neg - w_pos * pos
 
 
@@ -214,6 +208,21 @@ def _masked_max(xp, z, where):
     """max of ``z`` over ``where`` per row, keepdims; 0 for a row with no finite entry there."""
     m = xp.max(xp.where(where, z, _NEG_INF), axis=-1, keepdims=True)
     return xp.where(m == _NEG_INF, 0.0, m)
+
+
+def _two_sets(xp, backend, m_neg, e_neg, m_pos, e_pos):
+    """``(L, stats)``: ZLPR's two logs from each set's shift ``m`` and shifted exponentials
+    ``e`` (0 off the set), and the per-row statistics the gradient reuses."""
+    l_neg = _log1p_scaled(xp, backend, m_neg, xp.sum(e_neg, axis=-1))
+    l_pos = _log1p_scaled(xp, backend, m_pos, xp.sum(e_pos, axis=-1))
+    return l_neg + l_pos, (m_neg, m_pos, l_neg, l_pos)
+
+
+def _set_factors(xp, stats, g):
+    """``e^{m − L} · g`` per row for the negative and the positive set: ∂L/∂z_i = e_i × factor."""
+    m_neg, m_pos, l_neg, l_pos = stats
+    g = per_row(g)
+    return xp.exp(m_neg - l_neg[..., None]) * g, xp.exp(m_pos - l_pos[..., None]) * g
 
 
 def _log1p_scaled(xp, backend, m, total):
@@ -318,17 +327,15 @@ def _sparse_values(xp, backend, x, index, keep, negative, threshold, *, offset):
     pos = -backend.take_along_last_axis(s, index)
     m_pos = _masked_max(xp, pos, keep)
     e_pos = xp.where(keep, xp.exp(pos - m_pos), 0.0)
-    l_neg = _log1p_scaled(xp, backend, m_neg, xp.sum(e_neg, axis=-1))
-    l_pos = _log1p_scaled(xp, backend, m_pos, xp.sum(e_pos, axis=-1))
-    return l_neg + l_pos, (e_neg, e_pos, m_pos, m_neg, l_pos, l_neg)
+    loss, stats = _two_sets(xp, backend, m_neg, e_neg, m_pos, e_pos)
+    return loss, (e_neg, e_pos, *stats)
 
 
 def _sparse_gradient(xp, backend, x, saved, g, index, keep, negative, threshold, *, offset):
     """∂L/∂s = e^{s − L_neg} on the negatives, minus e^{−s_j − L_pos} scattered to the positives."""
-    e_neg, e_pos, m_pos, m_neg, l_pos, l_neg = saved
-    g = per_row(g)
-    grad = e_neg * (xp.exp(m_neg - l_neg[..., None]) * g)
-    return backend.scatter_add_last(grad, index, -e_pos * (xp.exp(m_pos - l_pos[..., None]) * g))
+    e_neg, e_pos, *stats = saved
+    neg, pos = _set_factors(xp, stats, g)
+    return backend.scatter_add_last(e_neg * neg, index, -e_pos * pos)
 
 
 def global_pointer_crossentropy(logits, labels, /, *, mask=None, sparse=False, reduction="mean"):
