@@ -11,7 +11,8 @@ Modes: ``eager``/``compiled`` (``torch.compile``, ``jax.jit``,
 (forward+backward of the mean). Every row also carries the bandwidth floor:
 the bytes of the floating inputs (logits, soft labels) read once divided by
 this machine's measured copy bandwidth, the least time any implementation
-can take, and ``ours / floor``.
+can take, and ``ours / floor``; and the peak memory of one call where it can
+be measured in process (:func:`peak_memory`).
 NumPy has no autograd and no compiler: forward only, and its backward rows
 time ``mlcloss.value_and_grad`` where a closed form exists. Shapes are
 (rows, classes); the GlobalPointer shape is 144 (batch × heads) rows of
@@ -184,8 +185,15 @@ class _Runner:
             import jax
 
             fn = jax.grad(loss) if backward else loss
-            fn = jax.jit(fn) if compiled else fn
-            return lambda: jax.block_until_ready(fn(x, labels))
+            if not compiled:
+                return lambda: jax.block_until_ready(fn(x, labels))
+            executable = jax.jit(fn).lower(x, labels).compile()
+
+            def run():
+                jax.block_until_ready(executable(x, labels))
+
+            run.compiled = executable
+            return run
         import tensorflow as tf
 
         def run(x, labels):
@@ -198,6 +206,43 @@ class _Runner:
 
         fn = tf.function(run, jit_compile=True) if compiled else run
         return lambda: np.asarray(fn(x, labels))
+
+
+def peak_memory(backend, call, mode):
+    """Bytes allocated at the peak of one ``call()`` beyond what was held before, or None.
+
+    NumPy: ``tracemalloc`` (NumPy reports its buffers to it); torch: the
+    profiler's allocation events, summed in time order; JAX, compiled: XLA's
+    own account of the program (arguments, outputs and temporaries). Other
+    cases have no cheap in-process measure.
+    """
+    if backend == "numpy":
+        import tracemalloc
+
+        tracemalloc.start()
+        try:
+            call()
+            return tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+    if backend == "torch":
+        from torch.profiler import profile
+
+        with profile(profile_memory=True) as prof:
+            call()
+        held = peak = 0  # each op's own allocations, then the frees, in time order
+        for event in sorted(prof.events(), key=lambda e: e.time_range.start):
+            held += event.self_cpu_memory_usage
+            peak = max(peak, held)
+        return peak
+    if backend == "jax" and mode.startswith("compiled"):
+        analysis = call.compiled.memory_analysis()
+        return (
+            analysis.argument_size_in_bytes
+            + analysis.output_size_in_bytes
+            + analysis.temp_size_in_bytes
+        )
+    return None
 
 
 def copy_bandwidth() -> float:
@@ -248,6 +293,9 @@ def run(backends, losses, shapes, modes, pairs, progress=sys.stderr):
             continue
         floor = sum(a.nbytes for a in (prediction, labels) if a.dtype.kind == "f") / bandwidth
         row.update(ours_ms=t_ours * 1e3, floor_ms=floor * 1e3, over_floor=t_ours / floor)
+        peak = peak_memory(backend, ours, mode)
+        if peak is not None:
+            row.update(peak_mib=peak / 2**20, logits_mib=prediction.nbytes / 2**20)
         results.append(row)
     print(file=progress)
     return {"copy_bandwidth_gb_s": bandwidth / 1e9, "rows": results}
@@ -256,21 +304,23 @@ def run(backends, losses, shapes, modes, pairs, progress=sys.stderr):
 def table(report) -> str:
     lines = [
         f"copy bandwidth {report['copy_bandwidth_gb_s']:.1f} GB/s",
-        "| backend | loss | shape | mode | mlcloss | peer | ratio | floor | ours / floor |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+        "| backend | loss | shape | mode | mlcloss | peer | ratio | floor | ours / floor "
+        "| peak memory (logits) |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for r in report["rows"]:
         if "status" in r:
             lines.append(
                 f"| {r['backend']} | {r['loss']} | {r['shape']} | {r['mode']} | "
-                f"{r['status']} | | | | |"
+                f"{r['status']} | | | | | |"
             )
             continue
         peer = f"{r['peer_ms']:.2f} ms" if "peer_ms" in r else "—"
         ratio = f"{r['ratio']:.2f}" if "ratio" in r else "—"
+        memory = f"{r['peak_mib']:.1f} MiB ({r['logits_mib']:.1f})" if "peak_mib" in r else "—"
         lines.append(
             f"| {r['backend']} | {r['loss']} | {r['shape']} | {r['mode']} | {r['ours_ms']:.2f} ms "
-            f"| {peer} | {ratio} | {r['floor_ms']:.3f} ms | {r['over_floor']:.0f} |"
+            f"| {peer} | {ratio} | {r['floor_ms']:.3f} ms | {r['over_floor']:.0f} | {memory} |"
         )
     return "\n".join(lines)
 
