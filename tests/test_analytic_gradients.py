@@ -20,6 +20,7 @@ from mlcloss.testing import FRAMEWORKS
 
 ANALYTIC = {  # the losses with a closed form (the rest go through autograd either way)
     mlcloss.global_pointer_crossentropy,
+    mlcloss.kl_divergence,
     mlcloss.multilabel_categorical_crossentropy,
     mlcloss.nll_loss,
     mlcloss.sigmoid_cross_entropy,

@@ -201,7 +201,7 @@ def value_and_grad(loss: Callable) -> Callable:
     closed-form gradient the adapters install elsewhere, computed directly.
     ``reduction="none"`` gives the gradient of the sum of the rows. Works for
     the losses with a closed-form gradient (softmax, sigmoid and linear
-    cross-entropy, NLL, dense and sparse ZLPR, GlobalPointer); any other
+    cross-entropy, NLL, KL, dense and sparse ZLPR, GlobalPointer); any other
     raises ``NotImplementedError``.
 
     >>> import numpy as np, mlcloss

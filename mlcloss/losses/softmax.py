@@ -411,13 +411,24 @@ def kl_divergence(logits, target_probs, /, *, axis=-1, reduction="mean"):
     dtype = compute_dtype(xp, logits, "logits")
     axis = normalize_axis(axis, logits.ndim)
     _check_probability_labels(xp, target_probs, logits, None, name="target_probs")
-    x = class_axis_last(xp, cast(xp, logits, dtype), axis)
     t = class_axis_last(xp, cast(xp, target_probs, dtype), axis)
     bad = _check_distribution(xp, backend, t, name="target_probs")
+    return reduced(xp, backend, _KL_ROWS, logits, t, axis=axis, reduction=reduction, bad=bad)
+
+
+def _kl_rows(xp, backend, x, t):
+    r"""Rows of KL(t ‖ softmax(s)): :math:`\sum_c t_c \log t_c - \sum_c t_c \log p_c`."""
     present = t > 0
     neg_entropy = xp.sum(xp.where(present, t * log_where(xp, t, present), 0.0), axis=-1)
-    loss = neg_entropy + _cross_entropy(xp, t, backend.log_softmax(x, -1), None, None)
-    return reduce(xp, poison_rows(xp, loss, bad), reduction)
+    return neg_entropy + _cross_entropy(xp, t, backend.log_softmax(x, -1), None, None), ()
+
+
+def _kl_gradient(xp, backend, x, saved, g, t):
+    """∂L/∂s = (Σ_c t_c) p − t: the cross-entropy's (the entropy does not depend on s)."""
+    return _probability_gradient(xp, backend, x, saved, g, t, None, None)
+
+
+_KL_ROWS = Rows(_kl_rows, _kl_gradient, xla_fuses_autodiff=True)
 
 
 def smooth_labels(labels, epsilon, /, *, axis=-1):
