@@ -27,14 +27,25 @@ def masked_logsumexp(xp, backend, x, *, where=None, axis: int = -1):
     return xp.where(xp.squeeze(nonempty, axis=axis), lse, _NEG_INF)
 
 
-def log1p_sum_exp(xp, backend, x, *, where=None, axis: int = -1):
-    """log(1 + Σ_{i: where_i} e^{x_i}) = softplus(logsumexp(x)) along ``axis``.
+def masked_max(xp, z, where):
+    """max of ``z`` over ``where`` along the last axis, keepdims; 0 for a row with no finite
+    entry there (a shift that leaves an empty set's exponentials at 0)."""
+    m = xp.max(xp.where(where, z, _NEG_INF), axis=-1, keepdims=True)
+    return xp.where(m == _NEG_INF, 0.0, m)
+
+
+def log1p_scaled(xp, backend, m, total):
+    """log(1 + e^m · total) = softplus(m + log total) for a shift ``m`` (keepdims) and the sum
+    ``total`` of the exponentials shifted by it.
 
     Exact in every regime: when the sum is tiny, softplus returns it to full
     relative precision (log1p), when it is huge, softplus returns the
-    logsumexp itself; an empty set gives exactly 0 with a zero gradient.
+    logarithm itself; an empty set (``total`` 0) gives exactly 0 with a zero
+    gradient (double ``where`` around the log).
     """
-    return backend.softplus(masked_logsumexp(xp, backend, x, where=where, axis=axis))
+    present = total > 0
+    log_total = xp.log(xp.where(present, total, 1.0))
+    return xp.where(present, backend.softplus(m[..., 0] + log_total), 0.0)
 
 
 def log_where(xp, x, where):

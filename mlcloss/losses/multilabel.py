@@ -34,6 +34,7 @@ from .._lib.gradients import Rows, per_row, reduced
 from .._lib.namespace import array_namespace, device
 from .._lib.reduce import check_reduction
 from .._lib.shapes import broadcast_like, class_axis_last, where_mask
+from .._lib.stable import log1p_scaled, masked_max
 from .._lib.validate import (
     check_broadcastable,
     check_ignore_index,
@@ -104,11 +105,14 @@ def multilabel_categorical_crossentropy(
 
     Notes
     -----
-    Each log is computed as ``softplus(logsumexp(x))`` over the selected set
-    (:func:`mlcloss._lib.stable.log1p_sum_exp`), shifted by the max, so the
-    value keeps full relative precision when it is tiny and never overflows.
-    Soft weights enter as ``x + log w`` (a double ``where`` keeps
-    ``log 0`` out of the gradient).
+    Each log is :math:`\log(1 + e^{m} S)` = ``softplus(m + log S)`` with
+    :math:`m` the max of its own set and :math:`S` the sum of the shifted
+    exponentials (:func:`mlcloss._lib.stable.log1p_scaled`), so the value
+    keeps full relative precision when it is tiny and never overflows. Soft
+    weights multiply the exponentials, so a weight of 0 removes a term
+    whatever its logit. The gradient is the closed form
+    :math:`(1 - t_i) e^{s_i - L_{neg}} - t_i e^{-s_i - L_{pos}}` (see
+    :mod:`mlcloss._lib.gradients`).
 
     Examples
     --------
@@ -164,8 +168,8 @@ def _hard_values(xp, backend, x, positive, valid, threshold, *, offset):
     z = xp.where(positive, -s, s)
     if valid is not None:
         z = xp.where(valid, z, _NEG_INF)
-    m_pos = _masked_max(xp, z, positive)
-    m_neg = _masked_max(xp, z, ~positive)
+    m_pos = masked_max(xp, z, positive)
+    m_neg = masked_max(xp, z, ~positive)
     e = xp.exp(z - xp.where(positive, m_pos, m_neg))
     e_pos = xp.where(positive, e, 0.0)
     loss, stats = _two_sets(xp, backend, m_neg, e - e_pos, m_pos, e_pos)
@@ -189,8 +193,8 @@ def _soft_values(xp, backend, x, t, positive, valid, threshold, *, offset):
     negative = t < 1
     if valid is not None:
         negative = negative & valid
-    m_neg = _masked_max(xp, s, negative)
-    m_pos = _masked_max(xp, -s, positive)
+    m_neg = masked_max(xp, s, negative)
+    m_pos = masked_max(xp, -s, positive)
     w_neg = xp.where(negative, (1 - t) * xp.exp(s - m_neg), 0.0)
     w_pos = xp.where(positive, t * xp.exp(-s - m_pos), 0.0)
     loss, stats = _two_sets(xp, backend, m_neg, w_neg, m_pos, w_pos)
@@ -202,34 +206,6 @@ def _soft_gradient(xp, backend, x, saved, g, t, positive, valid, threshold, *, o
     w_neg, w_pos, *stats = saved
     neg, pos = _set_factors(xp, stats, g)
     return w_neg * neg - w_pos * pos
-
-
-def _masked_max(xp, z, where):
-    """max of ``z`` over ``where`` per row, keepdims; 0 for a row with no finite entry there."""
-    m = xp.max(xp.where(where, z, _NEG_INF), axis=-1, keepdims=True)
-    return xp.where(m == _NEG_INF, 0.0, m)
-
-
-def _two_sets(xp, backend, m_neg, e_neg, m_pos, e_pos):
-    """``(L, stats)``: ZLPR's two logs from each set's shift ``m`` and shifted exponentials
-    ``e`` (0 off the set), and the per-row statistics the gradient reuses."""
-    l_neg = _log1p_scaled(xp, backend, m_neg, xp.sum(e_neg, axis=-1))
-    l_pos = _log1p_scaled(xp, backend, m_pos, xp.sum(e_pos, axis=-1))
-    return l_neg + l_pos, (m_neg, m_pos, l_neg, l_pos)
-
-
-def _set_factors(xp, stats, g):
-    """``e^{m − L} · g`` per row for the negative and the positive set: ∂L/∂z_i = e_i × factor."""
-    m_neg, m_pos, l_neg, l_pos = stats
-    g = per_row(g)
-    return xp.exp(m_neg - l_neg[..., None]) * g, xp.exp(m_pos - l_pos[..., None]) * g
-
-
-def _log1p_scaled(xp, backend, m, total):
-    """log(1 + e^m · total) = softplus(m + log total); exactly 0 for an empty sum."""
-    present = total > 0
-    log_total = xp.log(xp.where(present, total, 1.0))
-    return xp.where(present, backend.softplus(m[..., 0] + log_total), 0.0)
 
 
 def sparse_multilabel_categorical_crossentropy(
@@ -322,10 +298,10 @@ def sparse_multilabel_categorical_crossentropy(
 def _sparse_values(xp, backend, x, index, keep, negative, threshold, *, offset):
     """ZLPR rows over a dense negative mask and K gathered positives, each sum shifted by its max."""
     s = _scores(xp, x, threshold, offset)
-    m_neg = _masked_max(xp, s, negative)
+    m_neg = masked_max(xp, s, negative)
     e_neg = xp.exp(xp.where(negative, s, _NEG_INF) - m_neg)
     pos = -backend.take_along_last_axis(s, index)
-    m_pos = _masked_max(xp, pos, keep)
+    m_pos = masked_max(xp, pos, keep)
     e_pos = xp.where(keep, xp.exp(pos - m_pos), 0.0)
     loss, stats = _two_sets(xp, backend, m_neg, e_neg, m_pos, e_pos)
     return loss, (e_neg, e_pos, *stats)
@@ -456,6 +432,21 @@ def _threshold(xp, threshold, logits, dtype, axis):
     check_broadcastable(threshold, logits.shape, name="threshold", target="logits")
     array = broadcast_like(xp, cast(xp, threshold, dtype), logits)
     return class_axis_last(xp, array, axis), 0.0
+
+
+def _two_sets(xp, backend, m_neg, e_neg, m_pos, e_pos):
+    """``(L, stats)``: ZLPR's two logs from each set's shift ``m`` and shifted exponentials
+    ``e`` (0 off the set), and the per-row statistics the gradient reuses."""
+    l_neg = log1p_scaled(xp, backend, m_neg, xp.sum(e_neg, axis=-1))
+    l_pos = log1p_scaled(xp, backend, m_pos, xp.sum(e_pos, axis=-1))
+    return l_neg + l_pos, (m_neg, m_pos, l_neg, l_pos)
+
+
+def _set_factors(xp, stats, g):
+    """``e^{m − L} · g`` per row for the negative and the positive set: ∂L/∂z_i = e_i × factor."""
+    m_neg, m_pos, l_neg, l_pos = stats
+    g = per_row(g)
+    return xp.exp(m_neg - l_neg[..., None]) * g, xp.exp(m_pos - l_pos[..., None]) * g
 
 
 def _repeated(xp, index, keep):
