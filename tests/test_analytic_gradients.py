@@ -10,6 +10,7 @@ and label gradients where the framework offers them), and NumPy's
 from __future__ import annotations
 
 import inspect
+from functools import partial
 
 import numpy as np
 import pytest
@@ -19,13 +20,21 @@ import mlcloss
 from mlcloss.testing import FRAMEWORKS
 
 ANALYTIC = {  # the losses with a closed form (the rest go through autograd either way)
+    mlcloss.asymmetric_loss,
+    mlcloss.binary_cross_entropy,
+    mlcloss.circle_loss,
     mlcloss.global_pointer_crossentropy,
+    mlcloss.hinge_loss,
     mlcloss.kl_divergence,
     mlcloss.multilabel_categorical_crossentropy,
     mlcloss.nll_loss,
     mlcloss.sigmoid_cross_entropy,
+    mlcloss.sigmoid_focal_loss,
     mlcloss.softmax_cross_entropy,
+    mlcloss.softmax_focal_loss,
     mlcloss.sparse_multilabel_categorical_crossentropy,
+    mlcloss.squared_error,
+    mlcloss.unified_pairwise_loss,
 }
 ANALYTIC_CASES = sorted(name for name, case in CASES.items() if case[0] in ANALYTIC)
 
@@ -65,6 +74,85 @@ def test_analytic_gradient_equals_autograd(xp_autograd, name, reduction):
     np.testing.assert_allclose(grad, plain_grad, rtol=1e-12, atol=1e-15)
 
 
+_HARD = SOFT > 0.6
+_EDGE_PROBS = np.where(_HARD, 1.0, 0.0)
+_EDGE_PROBS[:, 0] = [0.0, 1e-50, 1.0 - 1e-17, 0.5]  # log q and log(1 − q) at and near the clamp
+_WHERE = np.random.default_rng(5).random(LOGITS.shape) < 0.8
+_BRANCHES = {  # the options the shared cases leave out, each a branch of a closed form
+    "sigmoid-focal-hard-alpha": (
+        mlcloss.sigmoid_focal_loss,
+        LOGITS * 8,
+        [_HARD],
+        {"where": _WHERE, "alpha": 0.25},
+    ),
+    "sigmoid-focal-soft-extreme": (mlcloss.sigmoid_focal_loss, LOGITS * 30, [SOFT], {}),
+    "sigmoid-focal-gamma-0": (mlcloss.sigmoid_focal_loss, LOGITS, [SOFT], {"gamma": 0.0}),
+    "asymmetric-soft-clip": (
+        mlcloss.asymmetric_loss,
+        LOGITS * 4,
+        [SOFT],
+        {"gamma_pos": 0.5, "gamma_neg": 0.5, "clip": 0.2, "where": _WHERE},
+    ),
+    "asymmetric-no-clip": (
+        mlcloss.asymmetric_loss,
+        LOGITS * 4,
+        [SOFT],
+        {"gamma_pos": 2.0, "gamma_neg": 3.0, "clip": 0.0},
+    ),
+    "asymmetric-clip-only": (
+        mlcloss.asymmetric_loss,
+        LOGITS,
+        [_HARD],
+        {"gamma_neg": 0.0, "clip": 0.1},
+    ),
+    "binary-ce-edges": (mlcloss.binary_cross_entropy, _EDGE_PROBS, [SOFT], {"where": _WHERE}),
+    "softmax-focal-index": (
+        mlcloss.softmax_focal_loss,
+        LOGITS * 20,
+        [np.array([0, 3, 5, 1])],
+        {"gamma": 2.0, "alpha": np.linspace(0.2, 1.0, 6)},
+    ),
+    "softmax-focal-gamma-0": (
+        mlcloss.softmax_focal_loss,
+        LOGITS,
+        [np.array([2, 2, 0, 4])],
+        {"gamma": 0.0, "alpha": 0.5},
+    ),
+    "hinge-numeric": (
+        mlcloss.hinge_loss,
+        np.where(_HARD, 1.0, -0.5),  # margins met exactly: no gradient there
+        [np.where(_HARD, 1.0, -1.0)],
+        {"where": _WHERE},
+    ),
+    "unified-pairwise-extreme": (
+        mlcloss.unified_pairwise_loss,
+        LOGITS * 30,
+        [_HARD],
+        {"scale": 2.0},
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(_BRANCHES))
+def test_closed_form_branches_equal_autograd(xp_autograd, name):
+    fn, logits, args, options = _BRANCHES[name]
+    args = [xp_autograd.array(a) for a in args]
+    options = {
+        k: xp_autograd.array(v) if isinstance(v, np.ndarray) else v for k, v in options.items()
+    }
+
+    def loss(x):
+        return fn(x, *args, **options, reduction="none")
+
+    x = xp_autograd.array(logits)
+    value, grad = xp_autograd.value_and_grad(loss, x)
+    with mlcloss.analytic_gradients(False):
+        plain_value, plain_grad = xp_autograd.value_and_grad(loss, x)
+    assert np.all(np.isfinite(grad))
+    np.testing.assert_array_equal(value, plain_value)
+    np.testing.assert_allclose(grad, plain_grad, rtol=1e-12, atol=1e-15)
+
+
 @pytest.mark.parametrize("reduction", ["mean", "none"])
 @pytest.mark.parametrize("name", ANALYTIC_CASES)
 def test_numpy_value_and_grad_equals_autograd(name, reduction):
@@ -81,8 +169,10 @@ def test_numpy_value_and_grad_equals_autograd(name, reduction):
 
 
 def test_numpy_value_and_grad_names_a_loss_without_closed_form():
-    with pytest.raises(NotImplementedError, match="circle_loss"):
-        mlcloss.value_and_grad(mlcloss.circle_loss)(LOGITS, SOFT > 0.5)
+    with pytest.raises(NotImplementedError, match="combinatorial_softmax_crossentropy"):
+        mlcloss.value_and_grad(partial(mlcloss.combinatorial_softmax_crossentropy, k=6))(
+            LOGITS, np.ones(LOGITS.shape, bool)
+        )
 
 
 def _hessian_vector_product(framework, loss, x, v):
@@ -111,7 +201,9 @@ def _hessian_vector_product(framework, loss, x, v):
     return outer.gradient(along, x).numpy()
 
 
-@pytest.mark.parametrize("name", [n for n in ANALYTIC_CASES if n != "nll"])  # NLL is linear
+@pytest.mark.parametrize(  # NLL is linear, the hinge piecewise linear: no graph to differentiate
+    "name", [n for n in ANALYTIC_CASES if n not in ("nll", "hinge")]
+)
 def test_second_order_equals_autograd(xp_autograd, name):
     """Hessian-vector products through the closed-form backward are exact."""
     loss, logits = _loss(xp_autograd, name)

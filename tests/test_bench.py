@@ -47,7 +47,7 @@ def test_the_suite_times_every_requested_case(tmp_path, capsys):
         "--backends",
         "numpy",
         "--losses",
-        "softmax_cross_entropy,circle_loss",
+        "softmax_cross_entropy,pairwise_hinge_loss",
     ]
     argv += ["--shapes", "256x1000", "--modes", "eager-forward,eager-backward", "--pairs", "1"]
     assert main([*argv, "--json", str(out)]) == 0
@@ -55,9 +55,9 @@ def test_the_suite_times_every_requested_case(tmp_path, capsys):
     assert [(r["loss"], r["mode"]) for r in rows] == [
         ("softmax_cross_entropy", "eager-forward"),
         ("softmax_cross_entropy", "eager-backward"),  # mlcloss.value_and_grad
-        ("circle_loss", "eager-forward"),
-        ("circle_loss", "eager-backward"),
+        ("pairwise_hinge_loss", "eager-forward"),
+        ("pairwise_hinge_loss", "eager-backward"),
     ]
     assert all(r["ours_ms"] > 0 and r["over_floor"] > 1 for r in rows if "status" not in r)
-    assert "no closed-form gradient for circle_loss" in rows[3]["status"]
+    assert "no closed-form gradient for pairwise_hinge_loss" in rows[3]["status"]
     assert capsys.readouterr().out.count("| numpy |") == 4

@@ -9,35 +9,24 @@ a NaN or infinite prediction there cannot reach the value or the gradient.
 from __future__ import annotations
 
 from .dtypes import cast, compute_dtype
-from .reduce import check_reduction, count_where, reduce
+from .gradients import Rows, reduced
+from .reduce import check_reduction, count_where
 from .shapes import where_mask
 from .validate import (
     check_label_dtype,
     check_same_shape,
     check_values,
-    poison_rows,
     values_within,
 )
 
 
-def prepare(xp, prediction, labels, where, reduction, *, name: str, label_name: str = "labels"):
-    """``(prediction, labels, valid)`` in the compute dtype of ``prediction``.
+def prepare(xp, prediction, labels, where, reduction, *, name: str, label_name="labels"):
+    """``(labels, valid)``: ``labels`` checked and cast to the compute dtype of ``prediction``.
 
     ``labels`` must have the shape of ``prediction`` and a bool, integer or
-    floating dtype; ``valid`` is ``where`` broadcast to that shape (or None);
-    ``prediction`` is 0 where ``valid`` is False.
+    floating dtype; ``valid`` is ``where`` broadcast to that shape (or None).
+    ``name`` / ``label_name`` are the arguments' names in the errors.
     """
-    labels, valid = prepare_labels(
-        xp, prediction, labels, where, reduction, name=name, label_name=label_name
-    )
-    x = cast(xp, prediction, labels.dtype)
-    if valid is not None:
-        x = xp.where(valid, x, 0.0)
-    return x, labels, valid
-
-
-def prepare_labels(xp, prediction, labels, where, reduction, *, name: str, label_name="labels"):
-    """``(labels, valid)``: the checks of :func:`prepare`, leaving ``prediction`` alone."""
     check_reduction(reduction)
     dtype = compute_dtype(xp, prediction, name)
     check_label_dtype(xp, labels, name=label_name)
@@ -62,10 +51,47 @@ def check_unit_interval(xp, backend, values, valid, *, name: str, expected="valu
     return check_values(xp, backend, bad, name=name, expected=expected, unit="entry")
 
 
-def finish(xp, loss, valid, bad, reduction):
-    """Drop the ``where=False`` entries, poison the bad ones, reduce."""
+def elementwise_rows(value, gradient) -> Rows:
+    """:class:`~mlcloss._lib.gradients.Rows` of an elementwise loss whose last array is ``valid``.
+
+    ``value(xp, backend, x, *arrays)`` and ``gradient(xp, backend, x, saved,
+    g, *arrays)`` see the prediction with the entries ``valid`` drops replaced
+    by 0 (so a NaN or infinite prediction there reaches neither the value nor
+    the gradient); those entries are 0 in the loss and in the gradient.
+    """
+
+    def masked_value(xp, backend, x, *arrays):
+        *arrays, valid = arrays
+        if valid is None:
+            return value(xp, backend, x, *arrays)
+        loss, saved = value(xp, backend, xp.where(valid, x, 0.0), *arrays)
+        return xp.where(valid, loss, 0.0), saved
+
+    def masked_gradient(xp, backend, x, saved, g, *arrays):
+        *arrays, valid = arrays
+        if valid is None:
+            return gradient(xp, backend, x, saved, g, *arrays)
+        grad = gradient(xp, backend, xp.where(valid, x, 0.0), saved, g, *arrays)
+        return xp.where(valid, grad, 0.0)
+
+    return Rows(masked_value, masked_gradient, elementwise=True)
+
+
+def finish(xp, backend, rows, prediction, *arrays, valid, bad, reduction):
+    """The reduced loss of the elementwise ``rows`` (from :func:`elementwise_rows`) on
+    ``prediction``, with its closed-form gradient: ``where=False`` entries leave the sum and
+    the mean's count, ``bad`` ones are poisoned."""
     count = None
     if valid is not None:
-        loss = xp.where(valid, loss, 0.0)
-        count = count_where(xp, valid, loss.dtype)
-    return reduce(xp, poison_rows(xp, loss, bad), reduction, count=count)
+        count = count_where(xp, valid, compute_dtype(xp, prediction, "prediction"))
+    return reduced(
+        xp,
+        backend,
+        rows,
+        prediction,
+        *arrays,
+        valid,
+        reduction=reduction,
+        count=count,
+        bad=bad,
+    )

@@ -200,9 +200,10 @@ def value_and_grad(loss: Callable) -> Callable:
     For libraries without autograd (NumPy, CuPy, array-api-strict): the
     closed-form gradient the adapters install elsewhere, computed directly.
     ``reduction="none"`` gives the gradient of the sum of the rows. Works for
-    the losses with a closed-form gradient (softmax, sigmoid and linear
-    cross-entropy, NLL, KL, dense and sparse ZLPR, GlobalPointer); any other
-    raises ``NotImplementedError``.
+    the losses with a closed-form gradient in their prediction (every loss
+    but the combinatorial k-softmax, the pairwise hinge and the sampled
+    losses, whose prediction is not their logits); any other raises
+    ``NotImplementedError``.
 
     >>> import numpy as np, mlcloss
     >>> value, grad = mlcloss.value_and_grad(mlcloss.softmax_cross_entropy)(

@@ -22,12 +22,12 @@ arXiv:2009.14119.
 from __future__ import annotations
 
 import math
+from functools import partial
 
 from .._lib.arguments import check_number, weight_array
-from .._lib.elementwise import check_unit_interval, finish, prepare, prepare_labels
-from .._lib.gradients import Rows, reduced
+from .._lib.dtypes import cast
+from .._lib.elementwise import check_unit_interval, elementwise_rows, finish, prepare
 from .._lib.namespace import array_namespace, device
-from .._lib.reduce import count_where
 from ..backends import backend_for
 
 __all__ = [
@@ -82,7 +82,7 @@ def sigmoid_cross_entropy(
     """
     xp = array_namespace(logits, labels, pos_weight, where)
     backend = backend_for(xp)
-    t, valid = prepare_labels(xp, logits, labels, where, reduction, name="logits")
+    t, valid = prepare(xp, logits, labels, where, reduction, name="logits")
     bad = check_unit_interval(xp, backend, t, valid, name="labels")
     epsilon = check_number(label_smoothing, name="label_smoothing", low=0.0, high=1.0)
     if epsilon > 0:
@@ -94,41 +94,28 @@ def sigmoid_cross_entropy(
             )
         else:
             pos_weight = weight_array(xp, pos_weight, name="pos_weight", like=t, dtype=t.dtype)
-    count = None if valid is None else count_where(xp, valid, t.dtype)
-    return reduced(
-        xp,
-        backend,
-        _SIGMOID_ROWS,
-        logits,
-        t,
-        pos_weight,
-        valid,
-        reduction=reduction,
-        count=count,
-        bad=bad,
+    return finish(
+        xp, backend, _SIGMOID_ROWS, logits, t, pos_weight, valid=valid, bad=bad, reduction=reduction
     )
 
 
-def _sigmoid_values(xp, backend, x, t, pos_weight, valid):
-    """p t softplus(−x) + (1 − t) softplus(x), on the entries ``valid`` keeps."""
-    x = _finite(xp, x if valid is None else xp.where(valid, x, 0.0))
+def _sigmoid_values(xp, backend, x, t, pos_weight):
+    """p t softplus(−x) + (1 − t) softplus(x)."""
     positive = t if pos_weight is None else t * pos_weight
-    loss = _binary_cross_entropy(xp, backend, x, positive, 1 - t)
-    return (loss if valid is None else xp.where(valid, loss, 0.0)), ()
+    return _binary_cross_entropy(xp, backend, _finite(xp, x), positive, 1 - t), ()
 
 
-def _sigmoid_gradient(xp, backend, x, saved, g, t, pos_weight, valid):
+def _sigmoid_gradient(xp, backend, x, saved, g, t, pos_weight):
     """∂L/∂x = (p t + 1 − t) σ(x) − p t (σ(x) − t without ``pos_weight``)."""
     if pos_weight is None:
         grad = backend.subtract_owned(backend.sigmoid(x), t)
     else:
         positive = t * pos_weight
         grad = (positive + (1 - t)) * backend.sigmoid(x) - positive
-    grad = backend.scale_owned(grad, g)
-    return grad if valid is None else xp.where(valid, grad, 0.0)
+    return backend.scale_owned(grad, g)
 
 
-_SIGMOID_ROWS = Rows(_sigmoid_values, _sigmoid_gradient, elementwise=True)
+_SIGMOID_ROWS = elementwise_rows(_sigmoid_values, _sigmoid_gradient)
 
 
 def binary_cross_entropy(probs, labels, /, *, where=None, reduction="mean"):
@@ -159,16 +146,39 @@ def binary_cross_entropy(probs, labels, /, *, where=None, reduction="mean"):
     """
     xp = array_namespace(probs, labels, where)
     backend = backend_for(xp)
-    q, t, valid = prepare(xp, probs, labels, where, reduction, name="probs")
+    t, valid = prepare(xp, probs, labels, where, reduction, name="probs")
+    q = cast(xp, probs, t.dtype)
     bad_q = check_unit_interval(
         xp, backend, q, valid, name="probs", expected="probabilities in [0, 1]"
     )
     bad_t = check_unit_interval(xp, backend, t, valid, name="labels")
     bad = bad_q if bad_t is None else bad_t if bad_q is None else bad_q | bad_t
-    log_q = _clamp(xp, xp.log(xp.where(q > 0, q, 1.0)), q > 0)
-    log_not_q = _clamp(xp, xp.log1p(-xp.where(q < 1, q, 0.0)), q < 1)
-    loss = -t * log_q - (1 - t) * log_not_q
-    return finish(xp, loss, valid, bad, reduction)
+    return finish(xp, backend, _BCE_ROWS, probs, t, valid=valid, bad=bad, reduction=reduction)
+
+
+def _bce_logs(xp, q):
+    """(log q, log(1 − q)) clamped at −100, and where each is above the clamp (0 < q < 1)."""
+    log_q = xp.log(xp.where(q > 0, q, 1.0))
+    log_rest = xp.log1p(-xp.where(q < 1, q, 0.0))
+    kept_q = (q > 0) & (log_q > -100.0)
+    kept_rest = (q < 1) & (log_rest > -100.0)
+    return xp.where(kept_q, log_q, -100.0), xp.where(kept_rest, log_rest, -100.0), kept_q, kept_rest
+
+
+def _bce_values(xp, backend, q, t):
+    log_q, log_rest, _, _ = _bce_logs(xp, q)
+    return -t * log_q - (1 - t) * log_rest, ()
+
+
+def _bce_gradient(xp, backend, q, saved, g, t):
+    """∂L/∂q = (1 − t)/(1 − q) − t/q, each term 0 where its log is clamped."""
+    _, _, kept_q, kept_rest = _bce_logs(xp, q)
+    head = xp.where(kept_q, t / xp.where(kept_q, q, 1.0), 0.0)
+    tail = xp.where(kept_rest, (1 - t) / xp.where(kept_rest, 1 - q, 1.0), 0.0)
+    return (tail - head) * g
+
+
+_BCE_ROWS = elementwise_rows(_bce_values, _bce_gradient)
 
 
 def sigmoid_focal_loss(logits, labels, /, *, alpha=0.25, gamma=2.0, where=None, reduction="mean"):
@@ -204,17 +214,38 @@ def sigmoid_focal_loss(logits, labels, /, *, alpha=0.25, gamma=2.0, where=None, 
     """
     xp = array_namespace(logits, labels, where)
     backend = backend_for(xp)
-    x, t, valid = prepare(xp, logits, labels, where, reduction, name="logits")
-    x = _finite(xp, x)
+    t, valid = prepare(xp, logits, labels, where, reduction, name="logits")
     bad = check_unit_interval(xp, backend, t, valid, name="labels")
     alpha = check_number(alpha, name="alpha", high=1.0, allow_none=True)
     gamma = check_number(gamma, name="gamma", low=0.0)
-    loss = _binary_cross_entropy(xp, backend, x, t, 1 - t)
+    weight = None if alpha is None or alpha < 0 else alpha * t + (1 - alpha) * (1 - t)
+    rows = elementwise_rows(
+        partial(_focal_values, gamma=gamma), partial(_focal_gradient, gamma=gamma)
+    )
+    return finish(xp, backend, rows, logits, t, weight, valid=valid, bad=bad, reduction=reduction)
+
+
+def _focal_values(xp, backend, x, t, weight, *, gamma):
+    """α_t (1 − p_t)^γ CE; saves CE, the modulating factor and the log-slope of log(1 − p_t)."""
+    ce = _binary_cross_entropy(xp, backend, _finite(xp, x), t, 1 - t)
+    loss, saved = ce, ()
     if gamma > 0:
-        loss = loss * xp.exp(gamma * _log_one_minus_pt(xp, backend, x, t))
-    if alpha is not None and alpha >= 0:
-        loss = loss * (alpha * t + (1 - alpha) * (1 - t))
-    return finish(xp, loss, valid, bad, reduction)
+        log_rest, log_slope = _log_one_minus_pt(xp, backend, _finite(xp, x), t)
+        modulating = xp.exp(gamma * log_rest)
+        loss, saved = ce * modulating, (ce, modulating, log_slope)
+    return (loss if weight is None else loss * weight), saved
+
+
+def _focal_gradient(xp, backend, x, saved, g, t, weight, *, gamma):
+    r"""∂L/∂x = α_t (1 − p_t)^γ (σ(x) − t + γ CE (1 − 2t) e^{λ}),
+    with :math:`e^{λ} (1 - 2t) = ∂ \log(1 - p_t)/∂x` from :func:`_log_one_minus_pt`."""
+    grad = backend.sigmoid(_finite(xp, x)) - t
+    if gamma > 0:
+        ce, modulating, log_slope = saved
+        grad = modulating * (grad + gamma * ce * (1 - 2 * t) * xp.exp(log_slope))
+    if weight is not None:
+        grad = grad * weight
+    return grad * g
 
 
 def asymmetric_loss(
@@ -259,36 +290,75 @@ def asymmetric_loss(
     """
     xp = array_namespace(logits, labels, where)
     backend = backend_for(xp)
-    x, t, valid = prepare(xp, logits, labels, where, reduction, name="logits")
-    x = _finite(xp, x)
+    t, valid = prepare(xp, logits, labels, where, reduction, name="logits")
     bad = check_unit_interval(xp, backend, t, valid, name="labels")
     gamma_pos = check_number(gamma_pos, name="gamma_pos", low=0.0)
     gamma_neg = check_number(gamma_neg, name="gamma_neg", low=0.0)
     clip = check_number(clip, name="clip", low=0.0, high=math.nextafter(1.0, 0.0))
+    terms = partial(_asl_terms, gamma_pos=gamma_pos, gamma_neg=gamma_neg, clip=clip)
+    rows = elementwise_rows(partial(_asl_values, terms=terms), partial(_asl_gradient, terms=terms))
+    return finish(xp, backend, rows, logits, t, valid=valid, bad=bad, reduction=reduction)
 
-    def positive(z):
-        loss = backend.softplus(-z)
-        if gamma_pos > 0:
-            loss = loss * xp.exp(-gamma_pos * backend.softplus(z))
-        return loss
 
-    def negative(z):
-        if clip == 0:
-            loss = backend.softplus(z)
-            if gamma_neg > 0:
-                loss = loss * xp.exp(-gamma_neg * backend.softplus(-z))
-            return loss
-        log_kept = xp.logaddexp(-backend.softplus(z), xp.full_like(z, math.log(clip)))
-        loss = -xp.where(log_kept < 0, log_kept, 0.0)
-        if gamma_neg > 0:
-            shifted = backend.sigmoid(z) - clip
-            above = shifted > 0
-            focus = xp.exp(gamma_neg * xp.log(xp.where(above, shifted, 1.0)))
-            loss = loss * xp.where(above, focus, 0.0)
-        return loss
+def _asl_values(xp, backend, x, t, *, terms):
+    (positive, _), (negative, _) = terms(xp, backend, _finite(xp, x), slopes=False)
+    return t * positive + (1 - t) * negative, ()
 
-    loss = t * positive(x) + (1 - t) * negative(x)
-    return finish(xp, loss, valid, bad, reduction)
+
+def _asl_gradient(xp, backend, x, saved, g, t, *, terms):
+    (_, positive), (_, negative) = terms(xp, backend, _finite(xp, x), slopes=True)
+    return (t * positive + (1 - t) * negative) * g
+
+
+def _asl_terms(xp, backend, x, *, gamma_pos, gamma_neg, clip, slopes):
+    r"""``((P, P'), (N, N'))``: ASL's positive and negative terms and, with ``slopes``, their
+    derivatives in :math:`x` (else None).
+
+    With :math:`σ = σ(x)`, :math:`\bar σ = σ(-x)`,
+    :math:`P = \operatorname{softplus}(-x)\, e^{-γ_+ \operatorname{softplus}(x)}`,
+    :math:`P' = -e^{-γ_+ \operatorname{softplus}(x)} (\bar σ + γ_+ σ \operatorname{softplus}(-x))`;
+    without the clip :math:`N` is the mirror image (:math:`x → -x`, :math:`γ_-`). With the
+    clip, :math:`N = C F`: :math:`C = -\min(\ell, 0)` for
+    :math:`\ell = \log(\bar σ + m)`, :math:`C' = σ \bar σ e^{-\ell}` where
+    :math:`\ell < 0`, and :math:`F = (σ - m)^{γ_-}`,
+    :math:`F' = γ_- (σ - m)^{γ_- - 1} σ \bar σ` where :math:`σ > m` (both 0 elsewhere).
+    """
+    pos_ce, neg_ce = backend.softplus(-x), backend.softplus(x)
+    positive = pos_ce
+    slope_pos = slope_neg = None
+    focus_pos = xp.exp(-gamma_pos * neg_ce) if gamma_pos > 0 else None
+    if focus_pos is not None:
+        positive = pos_ce * focus_pos
+    if slopes:
+        slope_pos = -backend.sigmoid(-x)
+        if focus_pos is not None:
+            slope_pos = focus_pos * (slope_pos - gamma_pos * backend.sigmoid(x) * pos_ce)
+    if clip == 0:
+        negative = neg_ce
+        focus_neg = xp.exp(-gamma_neg * pos_ce) if gamma_neg > 0 else None
+        if focus_neg is not None:
+            negative = neg_ce * focus_neg
+        if slopes:
+            slope_neg = backend.sigmoid(x)
+            if focus_neg is not None:
+                slope_neg = focus_neg * (slope_neg + gamma_neg * backend.sigmoid(-x) * neg_ce)
+        return (positive, slope_pos), (negative, slope_neg)
+    log_kept = xp.logaddexp(-neg_ce, xp.full_like(x, math.log(clip)))
+    kept = log_kept < 0
+    negative = -xp.where(kept, log_kept, 0.0)
+    if slopes:
+        spread = backend.sigmoid(x) * backend.sigmoid(-x)
+        slope_neg = xp.where(kept, spread * xp.exp(-xp.where(kept, log_kept, 0.0)), 0.0)
+    if gamma_neg > 0:
+        shifted = backend.sigmoid(x) - clip
+        above = shifted > 0
+        log_shifted = xp.log(xp.where(above, shifted, 1.0))
+        focus = xp.where(above, xp.exp(gamma_neg * log_shifted), 0.0)
+        if slopes:
+            focus_slope = gamma_neg * xp.exp((gamma_neg - 1) * log_shifted) * spread
+            slope_neg = slope_neg * focus + negative * xp.where(above, focus_slope, 0.0)
+        negative = negative * focus
+    return (positive, slope_pos), (negative, slope_neg)
 
 
 def _binary_cross_entropy(xp, backend, x, positive, negative):
@@ -314,13 +384,9 @@ def _finite(xp, x):
     return xp.clip(x, min=-big, max=big)
 
 
-def _clamp(xp, log_value, finite):
-    """max(log_value, −100), and −100 where ``finite`` is False (log 0, kept out of the gradient)."""
-    return xp.where(finite & (log_value > -100.0), log_value, -100.0)
-
-
 def _log_one_minus_pt(xp, backend, x, t):
-    r"""log(1 − p_t) = log(τ σ(−u) + (1 − τ) σ(u)) without cancellation.
+    r"""``(log(1 − p_t), λ)``: log(τ σ(−u) + (1 − τ) σ(u)) without cancellation, and the
+    log of its slope, :math:`∂ \log(1 - p_t)/∂x = (1 - 2t) e^{λ}`.
 
     Mirrored so that τ = max(t, 1 − t) ≥ 1/2 weighs σ(−u). With
     :math:`s = \log(1 - τ) - \log τ ≤ 0`, two exact forms:
@@ -330,6 +396,13 @@ def _log_one_minus_pt(xp, backend, x, t):
     beyond, so no term grows with :math:`|u|` only to cancel (an absolute
     error of ε·|u| in float32 at logits of 6e4). Hard labels (τ = 1) keep the
     first form's leading term alone.
+
+    The slope is :math:`σ(u) σ(-u) / (1 - p_t)`; in each form the softplus
+    that grows with :math:`|u|` cancels symbolically, leaving
+    :math:`λ = -\operatorname{softplus}(-u) - \log τ - \operatorname{softplus}(u + s)`
+    (first form) and
+    :math:`λ = -\operatorname{softplus}(u) - \log(1 - τ) - \operatorname{softplus}(-u - s)`
+    (second form).
     """
     hard_side = t >= 0.5
     u = xp.where(hard_side, x, -x)
@@ -338,6 +411,9 @@ def _log_one_minus_pt(xp, backend, x, t):
     safe_tau = xp.where(soft, tau, 0.5)
     log_tau, log_rest = xp.log(safe_tau), xp.log1p(-safe_tau)
     z = xp.where(soft, u + (log_rest - log_tau), 0.0)
-    below = -backend.softplus(u) + xp.where(soft, log_tau + backend.softplus(z), 0.0)
-    above = -backend.softplus(-u) + log_rest + backend.softplus(-z)
-    return xp.where(soft & (z > 0), above, below)
+    lifted = xp.where(soft, log_tau + backend.softplus(z), 0.0)
+    spread = log_rest + backend.softplus(-z)
+    upper = soft & (z > 0)
+    value = xp.where(upper, spread - backend.softplus(-u), lifted - backend.softplus(u))
+    slope = xp.where(upper, -spread - backend.softplus(u), -lifted - backend.softplus(-u))
+    return value, slope

@@ -2,9 +2,11 @@ r"""Margin losses: the hinge on ±1 labels and the pairwise ranking hinge."""
 
 from __future__ import annotations
 
+from functools import partial
+
 from .._lib.arguments import check_number
 from .._lib.dtypes import cast, compute_dtype
-from .._lib.elementwise import finish, prepare
+from .._lib.elementwise import elementwise_rows, finish, prepare
 from .._lib.namespace import array_namespace
 from .._lib.reduce import check_reduction, reduce
 from .._lib.validate import check_values
@@ -38,8 +40,9 @@ def hinge_loss(scores, labels, /, *, margin=1.0, where=None, reduction="mean"):
     array([0. , 0.5, 0.7])
     """
     xp = array_namespace(scores, labels, where)
+    backend = backend_for(xp)
     is_bool = xp.isdtype(labels.dtype, "bool")
-    s, y, valid = prepare(xp, scores, labels, where, reduction, name="scores")
+    y, valid = prepare(xp, scores, labels, where, reduction, name="scores")
     margin = check_number(margin, name="margin")
     bad = None
     if is_bool:
@@ -52,14 +55,26 @@ def hinge_loss(scores, labels, /, *, margin=1.0, where=None, reduction="mean"):
 
         bad = check_values(
             xp,
-            backend_for(xp),
+            backend,
             flagged,
             name="labels",
             expected="-1 or +1 (or bool labels)",
             unit="entry",
         )
+    rows = elementwise_rows(partial(_hinge_values, margin=margin), _hinge_gradient)
+    return finish(xp, backend, rows, scores, y, valid=valid, bad=bad, reduction=reduction)
+
+
+def _hinge_values(xp, backend, s, y, *, margin):
     violation = margin - y * s
-    return finish(xp, xp.where(violation > 0, violation, 0.0), valid, bad, reduction)
+    active = violation > 0
+    return xp.where(active, violation, 0.0), (active,)
+
+
+def _hinge_gradient(xp, backend, s, saved, g, y):
+    """∂L/∂s = −y where the margin is violated, 0 elsewhere."""
+    (active,) = saved
+    return xp.where(active, -y, 0.0) * g
 
 
 def pairwise_hinge_loss(positive_scores, negative_scores, /, *, margin=1.0, reduction="mean"):

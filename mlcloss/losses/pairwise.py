@@ -19,12 +19,14 @@ Optimization", CVPR 2020, arXiv:2002.10857 (eq. 1 is the unified form).
 
 from __future__ import annotations
 
+from functools import partial
+
 from .._lib.arguments import check_number
+from .._lib.gradients import Rows, per_row, reduced
 from .._lib.label_sets import hard_label_sets
 from .._lib.namespace import array_namespace
-from .._lib.reduce import check_reduction, reduce
-from .._lib.stable import masked_logsumexp
-from .._lib.validate import poison_rows
+from .._lib.reduce import check_reduction
+from .._lib.stable import masked_logsumexp, masked_softmax
 from ..backends import backend_for
 
 __all__ = ["circle_loss", "unified_pairwise_loss"]
@@ -74,9 +76,14 @@ def unified_pairwise_loss(
     check_reduction(reduction)
     scale = check_number(scale, name="scale", low=0.0)
     margin = check_number(margin, name="margin")
-    x, positive, negative, bad = hard_label_sets(xp, backend, logits, labels, where, axis)
-    loss = _pairwise(xp, backend, scale * (x + margin), -scale * x, negative, positive)
-    return reduce(xp, poison_rows(xp, loss, bad), reduction)
+    _, positive, negative, bad = hard_label_sets(xp, backend, logits, labels, where, axis)
+    scores = partial(_unified_scores, scale=scale, margin=margin)
+    return _reduced(xp, backend, scores, logits, negative, positive, axis, reduction, bad)
+
+
+def _unified_scores(xp, backend, x, *, scale, margin):
+    """γ(s + m) over the negatives, −γ s over the positives, and their slopes in s."""
+    return scale * (x + margin), -scale * x, scale, -scale
 
 
 def circle_loss(
@@ -129,25 +136,52 @@ def circle_loss(
     check_reduction(reduction)
     scale = check_number(scale, name="scale", low=0.0)
     margin = check_number(margin, name="margin")
-    s, positive, negative, bad = hard_label_sets(
+    _, positive, negative, bad = hard_label_sets(
         xp, backend, similarities, labels, where, axis, name="similarities"
     )
+    scores = partial(_circle_scores, scale=scale, margin=margin)
+    return _reduced(xp, backend, scores, similarities, negative, positive, axis, reduction, bad)
+
+
+def _circle_scores(xp, backend, s, *, scale, margin):
+    """γ α_n (s − Δ_n) over the negatives, −γ α_p (s − Δ_p) over the positives, and their
+    slopes in s, with the weights α held constant."""
     weight_pos = backend.stop_gradient(xp.where(1 + margin - s > 0, 1 + margin - s, 0.0))
     weight_neg = backend.stop_gradient(xp.where(s + margin > 0, s + margin, 0.0))
-    loss = _pairwise(
-        xp,
-        backend,
+    return (
         scale * weight_neg * (s - margin),
         -scale * weight_pos * (s - (1 - margin)),
-        negative,
-        positive,
+        scale * weight_neg,
+        -scale * weight_pos,
     )
-    return reduce(xp, poison_rows(xp, loss, bad), reduction)
 
 
-def _pairwise(xp, backend, neg_scores, pos_scores, negative, positive):
-    """softplus(LSE_neg + LSE_pos): log(1 + Σ_neg Σ_pos e^{a_i + b_j}), 0 for an empty set."""
-    total = masked_logsumexp(xp, backend, neg_scores, where=negative) + masked_logsumexp(
-        xp, backend, pos_scores, where=positive
+def _reduced(xp, backend, scores, logits, negative, positive, axis, reduction, bad):
+    """The reduced pairwise loss of ``scores(x) -> (a, b, a', b')`` with its closed-form gradient."""
+    rows = Rows(
+        partial(_pairwise_values, scores=scores), partial(_pairwise_gradient, scores=scores)
     )
-    return backend.softplus(total)
+    return reduced(
+        xp, backend, rows, logits, negative, positive, axis=axis, reduction=reduction, bad=bad
+    )
+
+
+def _pairwise_values(xp, backend, x, negative, positive, *, scores):
+    """softplus(LSE_neg a + LSE_pos b): log(1 + Σ_neg Σ_pos e^{a_i + b_j}), 0 for an empty set."""
+    a, b, _, _ = scores(xp, backend, x)
+    lse_neg = masked_logsumexp(xp, backend, a, where=negative)
+    lse_pos = masked_logsumexp(xp, backend, b, where=positive)
+    return backend.softplus(lse_neg + lse_pos), (lse_neg + lse_pos,)
+
+
+def _pairwise_gradient(xp, backend, x, saved, g, negative, positive, *, scores):
+    r"""∂L/∂s_i = σ(LSE_neg + LSE_pos) (softmax_neg(a)_i a'_i + softmax_pos(b)_i b'_i).
+
+    A row with an empty set has σ(−∞) = 0 and so no gradient.
+    """
+    (total,) = saved
+    a, b, slope_a, slope_b = scores(xp, backend, x)
+    factor = backend.sigmoid(total)[..., None] * per_row(g)
+    neg = masked_softmax(xp, backend, a, where=negative) * slope_a
+    pos = masked_softmax(xp, backend, b, where=positive) * slope_b
+    return factor * (neg + pos)

@@ -2,8 +2,9 @@ r"""Regression losses."""
 
 from __future__ import annotations
 
-from .._lib.elementwise import finish, prepare
+from .._lib.elementwise import elementwise_rows, finish, prepare
 from .._lib.namespace import array_namespace
+from ..backends import backend_for
 
 __all__ = ["squared_error"]
 
@@ -30,8 +31,22 @@ def squared_error(predictions, targets, /, *, where=None, reduction="mean"):
     np.float64(1.6666666666666667)
     """
     xp = array_namespace(predictions, targets, where)
-    x, y, valid = prepare(
+    y, valid = prepare(
         xp, predictions, targets, where, reduction, name="predictions", label_name="targets"
     )
+    return finish(
+        xp, backend_for(xp), _ROWS, predictions, y, valid=valid, bad=None, reduction=reduction
+    )
+
+
+def _values(xp, backend, x, y):
     difference = x - y
-    return finish(xp, difference * difference, valid, None, reduction)
+    return difference * difference, ()
+
+
+def _gradient(xp, backend, x, saved, g, y):
+    """∂L/∂ŷ = 2 (ŷ − y)."""
+    return (2 * g) * (x - y)
+
+
+_ROWS = elementwise_rows(_values, _gradient)

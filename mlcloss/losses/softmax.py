@@ -20,7 +20,7 @@ from .._lib.arguments import check_number, weight_array
 from .._lib.dtypes import cast, compute_dtype
 from .._lib.gradients import Rows, per_row, reduced
 from .._lib.namespace import array_namespace, device
-from .._lib.reduce import check_reduction, count_where, reduce
+from .._lib.reduce import check_reduction, count_where
 from .._lib.shapes import broadcast_like, class_axis_last, where_mask
 from .._lib.stable import log_where, masked_log_softmax, masked_logsumexp, masked_softmax
 from .._lib.validate import (
@@ -30,7 +30,6 @@ from .._lib.validate import (
     check_same_shape,
     check_values,
     normalize_axis,
-    poison_rows,
     values_within,
 )
 from ..backends import backend_for
@@ -364,26 +363,74 @@ def softmax_focal_loss(logits, labels, /, *, alpha=None, gamma=2.0, axis=-1, red
     gamma = check_number(gamma, name="gamma", low=0.0)
     if alpha is None or isinstance(alpha, (int, float)):
         alpha = check_number(alpha, name="alpha", allow_none=True)
+        if alpha is not None:
+            alpha = xp.asarray(alpha, dtype=dtype, device=device(logits))
     else:
         alpha = _class_weights(xp, alpha, logits, dtype, axis, name="alpha")
     x = class_axis_last(xp, cast(xp, logits, dtype), axis)
-    log_p = backend.log_softmax(x, -1)
-
     if xp.isdtype(labels.dtype, "integral"):
         t, bad = _one_hot(xp, backend, labels, x, axis=axis, like=logits, dtype=dtype)
     else:
         _check_probability_labels(xp, labels, logits, None)
         t = class_axis_last(xp, cast(xp, labels, dtype), axis)
         bad = _check_distribution(xp, backend, t)
+    rows = Rows(partial(_focal_rows, gamma=gamma), partial(_focal_gradient, gamma=gamma))
+    return reduced(xp, backend, rows, logits, t, alpha, axis=axis, reduction=reduction, bad=bad)
 
-    focus = t
-    if gamma > 0:
-        log_p, log_q = _log_softmax_and_complement(xp, backend, x, log_p)
-        finite = log_q != float("-inf")
-        modulating = xp.where(finite, xp.exp(gamma * xp.where(finite, log_q, 0.0)), 0.0)
-        focus = t * modulating
-    loss = _cross_entropy(xp, focus, log_p, alpha, None)
-    return reduce(xp, poison_rows(xp, loss, bad), reduction)
+
+def _focal_rows(xp, backend, x, t, alpha, *, gamma):
+    r"""Rows of the softmax focal loss: :math:`\sum_c α_c t_c (1 - p_c)^γ (-\log p_c)`."""
+    log_p = backend.log_softmax(x, -1)
+    if gamma == 0:
+        return _cross_entropy(xp, t, log_p, alpha, None), (log_p,)
+    log_p, log_q, top = _log_softmax_and_complement(xp, backend, x, log_p)
+    modulating = _focal_modulating(xp, log_q, gamma)
+    return _cross_entropy(xp, t * modulating, log_p, alpha, None), (log_p, log_q, top)
+
+
+def _focal_modulating(xp, log_q, gamma):
+    """(1 − p)^γ from log(1 − p), 0 (with no gradient) where p = 1."""
+    finite = log_q != float("-inf")
+    return xp.where(finite, xp.exp(gamma * xp.where(finite, log_q, 0.0)), 0.0)
+
+
+def _focal_gradient(xp, backend, x, saved, g, t, alpha, *, gamma):
+    r"""∂L/∂s from the loss's slopes along :math:`\log p_c` and :math:`\log(1 - p_c)`.
+
+    With :math:`a_c = α_c t_c` and :math:`M_c = (1 - p_c)^γ`, the slopes are
+    :math:`A_c = -a_c M_c` and :math:`B_c = γ a_c (-\log p_c) M_c`. Every class
+    but the unique largest has :math:`p_c ≤ 1/2` and
+    :math:`\log(1 - p_c) = \operatorname{log1p}(-p_c)`, so its slope along
+    :math:`\log p_c` is :math:`v_c = A_c - B_c\, p_c / (1 - p_c)` (a ratio ≤ 1), and
+    the log-softmax gives :math:`v_k - p_k \sum_c v_c`. The largest class
+    (:math:`p = σ(-d)`, :math:`1 - p = σ(d)` for its margin :math:`d`) adds
+    :math:`A q - B p` at itself and :math:`p_k (B p / q - A)` at every other
+    class :math:`k`, with :math:`p_k / q ≤ 1`: no ratio that overflows when
+    :math:`p` rounds to 1.
+    """
+    log_p, *rest = saved
+    a = t if alpha is None else t * alpha
+    if gamma == 0:
+        v = -a * per_row(g)
+        return v - xp.exp(log_p) * xp.sum(v, axis=-1, keepdims=True)
+    log_q, top = rest
+    finite = log_q != float("-inf")
+    modulating = _focal_modulating(xp, log_q, gamma) * per_row(g)
+    slope_p = -a * modulating
+    slope_q = gamma * a * xp.where(t > 0, -log_p, 0.0) * modulating
+    safe_q = xp.where(finite, log_q, 0.0)
+    ratio = xp.exp(log_p - xp.where(top, 0.0, safe_q))
+    v = xp.where(top, 0.0, slope_p - slope_q * ratio)
+    p = xp.exp(log_p)
+    grad = v - p * xp.sum(v, axis=-1, keepdims=True)
+
+    def at_top(values):
+        return xp.sum(xp.where(top, values, 0.0), axis=-1, keepdims=True)
+
+    top_p, top_q = at_top(slope_p), at_top(slope_q)
+    p_top, log_q_top = at_top(p), at_top(safe_q)
+    others = p_top * top_q * xp.exp(log_p - log_q_top) - top_p * p
+    return grad + xp.where(top, top_p * xp.exp(log_q_top) - top_q * p_top, others)
 
 
 def kl_divergence(logits, target_probs, /, *, axis=-1, reduction="mean"):
@@ -542,7 +589,8 @@ def _one_hot(xp, backend, labels, x, *, axis, like, dtype):
 
 
 def _log_softmax_and_complement(xp, backend, x, log_p):
-    """(log p, log(1 − p)) of p = softmax(x) along the last axis, both without cancellation.
+    """(log p, log(1 − p), top) of p = softmax(x) along the last axis, both logs without
+    cancellation; ``top`` marks each row's unique largest logit (if it has one).
 
     Every probability but the unique largest one is at most 1/2, which leaves
     ``log_p`` and log1p(−p) accurate. For the unique largest logit, with
@@ -557,7 +605,7 @@ def _log_softmax_and_complement(xp, backend, x, log_p):
     spread = backend.softplus(d)
     log_p = xp.where(top, -spread, log_p)
     rest = xp.log1p(-xp.exp(xp.where(top, -1.0, log_p)))
-    return log_p, xp.where(top, d - spread, rest)
+    return log_p, xp.where(top, d - spread, rest), top
 
 
 def _check_index_labels(xp, labels, like, axis, ignore_index):
