@@ -151,6 +151,12 @@ def test_closed_form_branches_equal_autograd(xp_autograd, name):
     assert np.all(np.isfinite(grad))
     np.testing.assert_array_equal(value, plain_value)
     np.testing.assert_allclose(grad, plain_grad, rtol=1e-12, atol=1e-15)
+    # the closed form itself, also where this framework keeps its own autodiff (Rows.autodiff)
+    np_value, np_grad = mlcloss.value_and_grad(partial(fn, reduction="none"))(
+        logits, *_BRANCHES[name][2], **_BRANCHES[name][3]
+    )
+    np.testing.assert_allclose(np_value, plain_value, rtol=1e-13)
+    np.testing.assert_allclose(np_grad, plain_grad, rtol=1e-12, atol=1e-15)
 
 
 @pytest.mark.parametrize("reduction", ["mean", "none"])

@@ -41,6 +41,9 @@ from .validate import poison_rows
 
 _ANALYTIC = Switch()
 
+JAX = frozenset({"jax"})  # values of Rows.autodiff, from the measurements in docs/performance.md
+EAGER = frozenset({"torch", "tensorflow"})
+
 
 def set_analytic_gradients(enabled: bool) -> bool:
     """Use the closed-form gradients (True, the default) or plain autograd; return the previous setting."""
@@ -67,15 +70,18 @@ class Rows:
     an array of their shape, a 0-d array or the float 1.0, so a rule can fold
     it into its per-row coefficients.
 
-    ``xla_fuses_autodiff``: XLA already compiles autodiff of ``value`` to code
-    as fast as the closed form (measured for the softmax family, whose
-    log-softmax has a native derivative), so JAX keeps its own autodiff there.
+    ``autodiff``: the backends (by adapter name) whose own autodiff of
+    ``value`` is measured at least as fast as the closed form, which they then
+    keep (the closed form still serves :func:`value_and_grad`): JAX for the
+    softmax family, whose log-softmax XLA differentiates and fuses as well,
+    eager torch and TensorFlow where the gradient takes as many kernels as
+    autograd's backward replays.
     """
 
     value: Callable
     gradient: Callable
     elementwise: bool = False
-    xla_fuses_autodiff: bool = False
+    autodiff: frozenset = frozenset()
 
 
 def per_row(g):
@@ -93,7 +99,7 @@ class Analytic:
     """
 
     n_primals = 1
-    xla_fuses_autodiff = False
+    autodiff = frozenset()
 
     def value_of(self, inputs, positions):
         """The value as a function of the inputs at ``positions``, the others held fixed.
@@ -122,8 +128,8 @@ class Reduced(Analytic):
     backend: Any
 
     @property
-    def xla_fuses_autodiff(self):
-        return self.rows.xla_fuses_autodiff
+    def autodiff(self):
+        return self.rows.autodiff
 
     def _x(self, logits):
         dtype = compute_dtype(self.xp, logits, "logits")
@@ -186,7 +192,7 @@ def differentiable(xp, backend, op: Analytic, inputs):
         grads = op.vjp(inputs, saved, xp.ones_like(out))
         recorder.extend((x, grad, out) for x, grad in zip(inputs[: op.n_primals], grads))
         return out
-    if not _ANALYTIC.on:
+    if not _ANALYTIC.on or backend.name in op.autodiff:
         return op.forward(*inputs)[0]
     return backend.custom_gradient(op, inputs)
 

@@ -166,16 +166,16 @@ def _bce_logs(xp, q):
 
 
 def _bce_values(xp, backend, q, t):
-    log_q, log_rest, _, _ = _bce_logs(xp, q)
-    return -t * log_q - (1 - t) * log_rest, ()
+    log_q, log_rest, kept_q, kept_rest = _bce_logs(xp, q)
+    return -t * log_q - (1 - t) * log_rest, (kept_q, kept_rest)
 
 
 def _bce_gradient(xp, backend, q, saved, g, t):
-    """∂L/∂q = (1 − t)/(1 − q) − t/q, each term 0 where its log is clamped."""
-    _, _, kept_q, kept_rest = _bce_logs(xp, q)
-    head = xp.where(kept_q, t / xp.where(kept_q, q, 1.0), 0.0)
-    tail = xp.where(kept_rest, (1 - t) / xp.where(kept_rest, 1 - q, 1.0), 0.0)
-    return (tail - head) * g
+    """∂L/∂q = (1 − t)/(1 − q) − t/q, each term 0 where its log is clamped (divided by ∞)."""
+    kept_q, kept_rest = saved
+    head = t / xp.where(kept_q, q, float("inf"))
+    tail = (1 - t) / xp.where(kept_rest, 1 - q, float("inf"))
+    return backend.scale_owned(tail - head, g)
 
 
 _BCE_ROWS = elementwise_rows(_bce_values, _bce_gradient)
@@ -301,18 +301,19 @@ def asymmetric_loss(
 
 
 def _asl_values(xp, backend, x, t, *, terms):
-    (positive, _), (negative, _) = terms(xp, backend, _finite(xp, x), slopes=False)
-    return t * positive + (1 - t) * negative, ()
+    """The loss and, saved for the backward pass, its derivative: they share every term."""
+    (positive, slope_pos), (negative, slope_neg) = terms(xp, backend, _finite(xp, x))
+    return t * positive + (1 - t) * negative, (t * slope_pos + (1 - t) * slope_neg,)
 
 
 def _asl_gradient(xp, backend, x, saved, g, t, *, terms):
-    (_, positive), (_, negative) = terms(xp, backend, _finite(xp, x), slopes=True)
-    return (t * positive + (1 - t) * negative) * g
+    (slope,) = saved
+    return slope * g
 
 
-def _asl_terms(xp, backend, x, *, gamma_pos, gamma_neg, clip, slopes):
-    r"""``((P, P'), (N, N'))``: ASL's positive and negative terms and, with ``slopes``, their
-    derivatives in :math:`x` (else None).
+def _asl_terms(xp, backend, x, *, gamma_pos, gamma_neg, clip):
+    r"""``((P, P'), (N, N'))``: ASL's positive and negative terms and their derivatives in
+    :math:`x`.
 
     With :math:`σ = σ(x)`, :math:`\bar σ = σ(-x)`,
     :math:`P = \operatorname{softplus}(-x)\, e^{-γ_+ \operatorname{softplus}(x)}`,
@@ -324,39 +325,29 @@ def _asl_terms(xp, backend, x, *, gamma_pos, gamma_neg, clip, slopes):
     :math:`F' = γ_- (σ - m)^{γ_- - 1} σ \bar σ` where :math:`σ > m` (both 0 elsewhere).
     """
     pos_ce, neg_ce = backend.softplus(-x), backend.softplus(x)
-    positive = pos_ce
-    slope_pos = slope_neg = None
-    focus_pos = xp.exp(-gamma_pos * neg_ce) if gamma_pos > 0 else None
-    if focus_pos is not None:
-        positive = pos_ce * focus_pos
-    if slopes:
-        slope_pos = -backend.sigmoid(-x)
-        if focus_pos is not None:
-            slope_pos = focus_pos * (slope_pos - gamma_pos * backend.sigmoid(x) * pos_ce)
+    sig, sig_neg = backend.sigmoid(x), backend.sigmoid(-x)
+    positive, slope_pos = pos_ce, -sig_neg
+    if gamma_pos > 0:
+        focus = xp.exp(-gamma_pos * neg_ce)
+        positive, slope_pos = pos_ce * focus, focus * (slope_pos - gamma_pos * sig * pos_ce)
     if clip == 0:
-        negative = neg_ce
-        focus_neg = xp.exp(-gamma_neg * pos_ce) if gamma_neg > 0 else None
-        if focus_neg is not None:
-            negative = neg_ce * focus_neg
-        if slopes:
-            slope_neg = backend.sigmoid(x)
-            if focus_neg is not None:
-                slope_neg = focus_neg * (slope_neg + gamma_neg * backend.sigmoid(-x) * neg_ce)
+        negative, slope_neg = neg_ce, sig
+        if gamma_neg > 0:
+            focus = xp.exp(-gamma_neg * pos_ce)
+            negative, slope_neg = neg_ce * focus, focus * (sig + gamma_neg * sig_neg * neg_ce)
         return (positive, slope_pos), (negative, slope_neg)
     log_kept = xp.logaddexp(-neg_ce, xp.full_like(x, math.log(clip)))
     kept = log_kept < 0
     negative = -xp.where(kept, log_kept, 0.0)
-    if slopes:
-        spread = backend.sigmoid(x) * backend.sigmoid(-x)
-        slope_neg = xp.where(kept, spread * xp.exp(-xp.where(kept, log_kept, 0.0)), 0.0)
+    spread = sig * sig_neg
+    slope_neg = xp.where(kept, spread * xp.exp(negative), 0.0)
     if gamma_neg > 0:
-        shifted = backend.sigmoid(x) - clip
+        shifted = sig - clip
         above = shifted > 0
         log_shifted = xp.log(xp.where(above, shifted, 1.0))
         focus = xp.where(above, xp.exp(gamma_neg * log_shifted), 0.0)
-        if slopes:
-            focus_slope = gamma_neg * xp.exp((gamma_neg - 1) * log_shifted) * spread
-            slope_neg = slope_neg * focus + negative * xp.where(above, focus_slope, 0.0)
+        focus_slope = gamma_neg * xp.exp((gamma_neg - 1) * log_shifted) * spread
+        slope_neg = slope_neg * focus + negative * xp.where(above, focus_slope, 0.0)
         negative = negative * focus
     return (positive, slope_pos), (negative, slope_neg)
 

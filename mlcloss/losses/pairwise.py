@@ -22,7 +22,7 @@ from __future__ import annotations
 from functools import partial
 
 from .._lib.arguments import check_number
-from .._lib.gradients import Rows, per_row, reduced
+from .._lib.gradients import EAGER, Rows, per_row, reduced
 from .._lib.label_sets import hard_label_sets
 from .._lib.namespace import array_namespace
 from .._lib.reduce import check_reduction
@@ -140,7 +140,9 @@ def circle_loss(
         xp, backend, similarities, labels, where, axis, name="similarities"
     )
     scores = partial(_circle_scores, scale=scale, margin=margin)
-    return _reduced(xp, backend, scores, similarities, negative, positive, axis, reduction, bad)
+    return _reduced(
+        xp, backend, scores, similarities, negative, positive, axis, reduction, bad, autodiff=EAGER
+    )
 
 
 def _circle_scores(xp, backend, s, *, scale, margin):
@@ -156,10 +158,12 @@ def _circle_scores(xp, backend, s, *, scale, margin):
     )
 
 
-def _reduced(xp, backend, scores, logits, negative, positive, axis, reduction, bad):
+def _reduced(xp, backend, scores, logits, negative, positive, axis, reduction, bad, autodiff=()):
     """The reduced pairwise loss of ``scores(x) -> (a, b, a', b')`` with its closed-form gradient."""
     rows = Rows(
-        partial(_pairwise_values, scores=scores), partial(_pairwise_gradient, scores=scores)
+        partial(_pairwise_values, scores=scores),
+        partial(_pairwise_gradient, scores=scores),
+        autodiff=frozenset(autodiff),
     )
     return reduced(
         xp, backend, rows, logits, negative, positive, axis=axis, reduction=reduction, bad=bad

@@ -41,12 +41,13 @@ def squared_error(predictions, targets, /, *, where=None, reduction="mean"):
 
 def _values(xp, backend, x, y):
     difference = x - y
-    return difference * difference, ()
+    return difference * difference, (difference,)
 
 
 def _gradient(xp, backend, x, saved, g, y):
     """∂L/∂ŷ = 2 (ŷ − y)."""
-    return (2 * g) * (x - y)
+    (difference,) = saved
+    return (2 * g) * difference
 
 
 _ROWS = elementwise_rows(_values, _gradient)

@@ -18,7 +18,7 @@ from functools import partial
 
 from .._lib.arguments import check_number, weight_array
 from .._lib.dtypes import cast, compute_dtype
-from .._lib.gradients import Rows, per_row, reduced
+from .._lib.gradients import EAGER, JAX, Rows, per_row, reduced
 from .._lib.namespace import array_namespace, device
 from .._lib.reduce import check_reduction, count_where
 from .._lib.shapes import broadcast_like, class_axis_last, where_mask
@@ -149,7 +149,7 @@ def softmax_cross_entropy(
         rows = Rows(
             partial(_index_rows, epsilon=epsilon),
             partial(_index_gradient, epsilon=epsilon),
-            xla_fuses_autodiff=True,
+            autodiff=JAX,
         )
         arrays = (index, keep, label_weight, weights, valid, spread)
         count = None if label_weight is None else xp.sum(label_weight)
@@ -234,7 +234,7 @@ def _probability_gradient(xp, backend, x, saved, g, t, weights, valid):
     return p * xp.sum(a, axis=-1, keepdims=True) - a
 
 
-_PROBABILITY_ROWS = Rows(_probability_rows, _probability_gradient, xla_fuses_autodiff=True)
+_PROBABILITY_ROWS = Rows(_probability_rows, _probability_gradient, autodiff=JAX)
 
 
 def nll_loss(
@@ -313,7 +313,7 @@ def _nll_gradient(xp, backend, log_p, saved, g, index, keep, label_weight):
     return backend.scatter_add_last(xp.zeros_like(log_p), index, -hit)
 
 
-_NLL_ROWS = Rows(_nll_rows, _nll_gradient, xla_fuses_autodiff=True)
+_NLL_ROWS = Rows(_nll_rows, _nll_gradient, autodiff=JAX)
 
 
 def softmax_focal_loss(logits, labels, /, *, alpha=None, gamma=2.0, axis=-1, reduction="mean"):
@@ -374,7 +374,9 @@ def softmax_focal_loss(logits, labels, /, *, alpha=None, gamma=2.0, axis=-1, red
         _check_probability_labels(xp, labels, logits, None)
         t = class_axis_last(xp, cast(xp, labels, dtype), axis)
         bad = _check_distribution(xp, backend, t)
-    rows = Rows(partial(_focal_rows, gamma=gamma), partial(_focal_gradient, gamma=gamma))
+    rows = Rows(
+        partial(_focal_rows, gamma=gamma), partial(_focal_gradient, gamma=gamma), autodiff=EAGER
+    )
     return reduced(xp, backend, rows, logits, t, alpha, axis=axis, reduction=reduction, bad=bad)
 
 
@@ -475,7 +477,7 @@ def _kl_gradient(xp, backend, x, saved, g, t):
     return _probability_gradient(xp, backend, x, saved, g, t, None, None)
 
 
-_KL_ROWS = Rows(_kl_rows, _kl_gradient, xla_fuses_autodiff=True)
+_KL_ROWS = Rows(_kl_rows, _kl_gradient, autodiff=JAX)
 
 
 def smooth_labels(labels, epsilon, /, *, axis=-1):
