@@ -1,4 +1,5 @@
-"""The ``mlcloss`` command: ``mlcloss report`` (``python -m mlcloss report``), ``mlcloss bench``."""
+"""The ``mlcloss`` command: ``mlcloss report`` (``python -m mlcloss report``), ``mlcloss demo``,
+``mlcloss bench``."""
 
 from __future__ import annotations
 
@@ -11,6 +12,11 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="mlcloss", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("report", help="conformance of every loss on every installed framework")
+    commands.add_parser(  # its own parser reads the options, --help included
+        "demo",
+        add_help=False,
+        help="sigmoid BCE against ZLPR (and focal, ASL) on an imbalanced multi-label problem",
+    )
     commands.add_parser(
         "bench",
         help="the performance targets, timed against the peers (from a source checkout); "
@@ -21,6 +27,10 @@ def main(argv=None) -> int:
         from .testing.report import main as report
 
         return report()
+    if args.command == "demo":
+        from .demo import main as demo
+
+        return demo(rest)
     return _bench(rest)
 
 
