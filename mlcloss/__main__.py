@@ -4,14 +4,18 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
 
 def main(argv=None) -> int:
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's start-up log, if it loads
     parser = argparse.ArgumentParser(prog="mlcloss", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("report", help="conformance of every loss on every installed framework")
+    commands.add_parser(
+        "report", add_help=False, help="conformance of every loss on every installed framework"
+    )
     commands.add_parser(  # its own parser reads the options, --help included
         "demo",
         add_help=False,
@@ -26,7 +30,7 @@ def main(argv=None) -> int:
     if args.command == "report":
         from .testing.report import main as report
 
-        return report()
+        return report(rest)
     if args.command == "demo":
         from .demo import main as demo
 

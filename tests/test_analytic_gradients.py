@@ -309,3 +309,21 @@ def _framework(name):
     if framework.available():
         framework.setup()
     return framework
+
+
+def test_numpy_value_and_grad_refuses_logits_built_from_the_prediction():
+    """The sampled losses' logits [5, 2 + 6] have as many entries as their inputs [5, 8]:
+    value_and_grad must not mistake them for a reshape of the prediction."""
+    rng = np.random.default_rng(0)
+    weights, biases = rng.normal(size=(20, 8)), rng.normal(size=20)
+    labels, inputs = np.array([[3, 0], [7, 12], [19, 3], [5, 5], [0, 1]]), rng.normal(size=(5, 8))
+    sampled = (np.array([3, 12, 8, 15, 0, 6]), np.full((5, 2), 0.3), np.full(6, 0.3))
+
+    def loss(x):
+        return mlcloss.sampled_softmax_loss(
+            weights, biases, labels, x, num_sampled=6, num_classes=20, num_true=2,
+            sampled_values=sampled, reduction="none",
+        )  # fmt: skip
+
+    with pytest.raises(NotImplementedError, match="no closed-form gradient"):
+        mlcloss.value_and_grad(loss)(inputs)

@@ -228,7 +228,7 @@ def value_and_grad(loss: Callable) -> Callable:
         for logits, grad, out in recorded:
             if logits is prediction:
                 return value, grad
-            if out is value and math.prod(logits.shape) == math.prod(prediction.shape):
+            if out is value and _reshaped(logits, prediction):
                 # the loss only reshaped its prediction (GlobalPointer, linear CE over [..., D])
                 return value, array_namespace(prediction).reshape(grad, prediction.shape)
         name = getattr(getattr(loss, "func", loss), "__name__", repr(loss))  # partial: its function
@@ -238,3 +238,16 @@ def value_and_grad(loss: Callable) -> Callable:
         )
 
     return run
+
+
+def _reshaped(logits, prediction) -> bool:
+    """Whether ``logits`` holds the entries of ``prediction`` in order (NaN matching NaN).
+
+    Compared by value, not by size alone: the sampled losses build logits of
+    their own, which may happen to have as many entries as their inputs.
+    """
+    if math.prod(logits.shape) != math.prod(prediction.shape):
+        return False
+    xp = array_namespace(prediction)
+    a, b = xp.reshape(logits, (-1,)), xp.reshape(prediction, (-1,))
+    return bool(xp.all((a == b) | ((a != a) & (b != b))))

@@ -6,6 +6,13 @@ pytest plugin :mod:`mlcloss.testing.plugin` provides the ``xp`` fixture.
 """
 
 from .assertions import assert_close
-from .frameworks import FRAMEWORKS, Framework, available_frameworks
+from .frameworks import FRAMEWORKS, Framework, OnDevice, accelerators, available_frameworks
 
-__all__ = ["FRAMEWORKS", "Framework", "assert_close", "available_frameworks"]
+__all__ = [
+    "FRAMEWORKS",
+    "Framework",
+    "OnDevice",
+    "accelerators",
+    "assert_close",
+    "available_frameworks",
+]

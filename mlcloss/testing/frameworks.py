@@ -276,3 +276,57 @@ def available_frameworks() -> list[Framework]:
     if unknown:
         raise ValueError(f"{ENV_VAR} names unknown frameworks {unknown}; known: {list(FRAMEWORKS)}")
     return [FRAMEWORKS[n] for n in names if FRAMEWORKS[n].available()]
+
+
+class OnDevice(Framework):
+    """``framework`` (torch or JAX) with every array it makes placed on ``device``.
+
+    ``device``: a torch device string (``"cuda:0"``) or a ``jax.Device``.
+    Values and gradients come back through the framework's own conversion,
+    which copies them to the host.
+    """
+
+    def __init__(self, framework: Framework, device):
+        super().__init__()
+        self.base, self.device = framework, device
+        label = device if isinstance(device, str) else f"{device.platform}:{device.id}"
+        self.name = f"{framework.name} {label}"
+        self.module, self.has_autograd = framework.module, framework.has_autograd
+        self.compiler, self.float_dtypes = framework.compiler, framework.float_dtypes
+
+    def _setup(self):
+        self.base.setup()
+
+    def dtype(self, name):
+        return self.base.dtype(name)
+
+    def array(self, values, dtype=None):
+        x = self.base.array(values, dtype)
+        if self.base.name == "torch":
+            return x.to(self.device)
+        import jax
+
+        return jax.device_put(x, self.device)
+
+    def to_numpy(self, x):
+        return self.base.to_numpy(x)
+
+    def value_and_grad(self, fn, x, *args):
+        return self.base.value_and_grad(fn, x, *args)
+
+
+def accelerators() -> list[OnDevice]:
+    """Every CUDA device torch sees and every GPU or TPU JAX sees, for the selected frameworks."""
+    found = []
+    names = {f.name for f in available_frameworks()}
+    if "torch" in names:
+        import torch
+
+        torch_ = FRAMEWORKS["torch"]
+        found += [OnDevice(torch_, f"cuda:{i}") for i in range(torch.cuda.device_count())]
+    if "jax" in names:
+        FRAMEWORKS["jax"].setup()
+        import jax
+
+        found += [OnDevice(FRAMEWORKS["jax"], d) for d in jax.devices() if d.platform != "cpu"]
+    return found
