@@ -16,6 +16,7 @@ nox.options.sessions = [
     "tensorflow",
     "conformance",
     "scale_out",
+    "vendoring",
 ]
 nox.options.error_on_missing_interpreters = True
 
@@ -67,3 +68,23 @@ def conformance(session):
 def scale_out(session):
     """A 4×2 JAX mesh of host devices, Dask arrays, two-process torch DDP."""
     _pytest(session, "test,torch,jax,dask", None, marks="scale_out")
+
+
+@nox.session
+def vendoring(session):
+    """mlcloss and array-api-compat vendored into a scratch project (tools/vendor.py), the
+    installed array-api-compat removed, then the report and NumPy tests run through the copy."""
+    session.install(*CONSTRAINTS, "numpy", "array-api-compat", "array-api-strict", "pytest")
+    session.install(*CONSTRAINTS, "hypothesis")
+    dest = session.create_tmp()
+    name = session.run("python", "tools/vendor.py", dest, "--compat", silent=True).strip()
+    session.run("python", "-m", "pip", "uninstall", "--yes", "array-api-compat")
+    env = {
+        "PYTHONPATH": dest,
+        "MLCLOSS_VENDORED": name,
+        "MLCLOSS_BACKENDS": "numpy,array_api_strict",
+    }
+    session.run("python", "-m", name, "report", env=env)
+    tests = ["tests/test_vendoring.py", "tests/test_catalogue.py", "tests/test_seed_values.py"]
+    quiet = ("-W", "ignore::pytest.PytestAssertRewriteWarning")  # the alias imports mlcloss first
+    session.run("pytest", "-m", "not scale_out", *quiet, *tests, *session.posargs, env=env)

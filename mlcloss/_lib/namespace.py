@@ -10,6 +10,8 @@ arrives: importing the package needs nothing but the standard library.
 
 from __future__ import annotations
 
+import importlib
+
 from ..backends import tensorflow as _tf
 
 _SCALARS = (bool, int, float, complex)
@@ -66,12 +68,26 @@ def device(x):
 
 
 def compat():
-    """The array-api-compat module, imported on first use, with a clear error if it is missing."""
-    try:
-        import array_api_compat
-    except ModuleNotFoundError as error:
-        raise ModuleNotFoundError(
-            "mlcloss: NumPy, PyTorch, JAX, CuPy, Dask and array-api-strict arrays need "
-            "array-api-compat (pip install array-api-compat); only TensorFlow works without it"
-        ) from error
-    return array_api_compat
+    """The array-api-compat module, imported on first use, with a clear error if it is missing.
+
+    A copy vendored beside this package (``yourpackage/_vendor/array_api_compat``
+    next to ``yourpackage/_vendor/losses``) is preferred to an installed one.
+    """
+    if _COMPAT:
+        return _COMPAT[0]
+    parent = __name__.rsplit(".", 2)[0].rpartition(".")[0]  # the package holding this one
+    names = ([f"{parent}.array_api_compat"] if parent else []) + ["array_api_compat"]
+    for name in names:
+        try:
+            _COMPAT.append(importlib.import_module(name))
+            return _COMPAT[0]
+        except ModuleNotFoundError as error:
+            if error.name not in (None, name, "array_api_compat"):
+                raise  # a module it needs is missing: that is not "not installed"
+    raise ModuleNotFoundError(
+        "mlcloss: NumPy, PyTorch, JAX, CuPy, Dask and array-api-strict arrays need "
+        "array-api-compat (pip install array-api-compat); only TensorFlow works without it"
+    )
+
+
+_COMPAT = []  # the module, once found
