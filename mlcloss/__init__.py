@@ -6,6 +6,7 @@ under the framework's own autograd. Importing mlcloss imports no framework.
 """
 
 from ._lib.gradients import analytic_gradients, set_analytic_gradients, value_and_grad
+from ._lib.namespace import array_namespace
 from ._lib.validate import set_value_checks, value_checks
 from .losses.binary import (
     asymmetric_loss,
@@ -39,6 +40,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "analytic_gradients",
+    "array_namespace",
     "asymmetric_loss",
     "binary_cross_entropy",
     "circle_loss",

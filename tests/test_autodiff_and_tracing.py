@@ -165,6 +165,7 @@ def test_tensorflow_graph_with_unknown_batch_dimension(name):
 
 NOT_IN_THE_TABLE = {  # public functions that do not score a prediction against labels
     "analytic_gradients",
+    "array_namespace",
     "linear_cross_entropy",  # (hidden, weight, labels): tests/test_linear_cross_entropy.py
     "log_uniform_candidate_sampler",
     "multilabel_predict",

@@ -44,6 +44,7 @@ from .._lib.gradients import value_and_grad
 from .._lib.progress import Progress
 from . import oracles
 from .frameworks import FRAMEWORKS, accelerators
+from .harness import finite_differences
 
 RTOL = 1e-9  # values against the float64 oracle
 GRADIENT_RTOL = 1e-6  # gradients against central finite differences (step 1e-6)
@@ -240,15 +241,8 @@ def _relative_error(got, want):
     return float(np.max(np.abs(got - want) / np.maximum(np.abs(want), 1e-300), initial=0.0))
 
 
-def _finite_differences(fn, logits, eps=1e-6):
-    grad = np.zeros_like(logits)
-    for i in np.ndindex(*logits.shape):
-        step = np.zeros_like(logits)
-        step[i] = eps
-        up = np.sum(fn(logits + step, np.asarray))
-        down = np.sum(fn(logits - step, np.asarray))
-        grad[i] = (up - down) / (2 * eps)
-    return grad
+def _finite_differences(fn, logits):
+    return finite_differences(lambda z: float(np.sum(fn(z, np.asarray))), logits)
 
 
 def _cell(framework, fn, logits, want, fd_grad) -> dict:
