@@ -176,6 +176,27 @@ def test_soft_label_zero_weight_ignores_infinite_logit(xp):
     assert_close(got, want, framework=xp, rtol=1e-12)
 
 
+@pytest.mark.filterwarnings("ignore:invalid value encountered:RuntimeWarning")
+def test_an_infinite_logit_on_the_wrong_side_costs_infinity(xp):
+    """A positive at −∞ or a negative at +∞ is infinitely wrong: +inf, not a finite number."""
+    logits = np.array([[-np.inf, 1.0, 0.0], [2.0, -1.0, np.inf], [2.0, -1.0, -np.inf]])
+    hard = np.array([[1, 0, 0], [1, 0, 0], [1, 0, 1]])
+    soft = np.array([[0.9, 0.1, 0.1], [0.9, 0.1, 0.1], [0.9, 0.1, 0.1]])
+    index = np.array([[0, -1], [0, -1], [0, 2]])
+    for got in (
+        mlcloss.multilabel_categorical_crossentropy(
+            xp.array(logits), xp.array(hard), reduction="none"
+        ),
+        mlcloss.multilabel_categorical_crossentropy(
+            xp.array(logits), xp.array(soft), reduction="none"
+        ),
+        mlcloss.sparse_multilabel_categorical_crossentropy(
+            xp.array(logits), xp.array(index), ignore_index=-1, reduction="none"
+        ),
+    ):
+        assert np.all(xp.to_numpy(got) == np.inf), xp.to_numpy(got)
+
+
 def test_half_precision_computes_in_float32(xp):
     """float16 / bfloat16 in, float32 out, within 1e-5 of float64 on the same values."""
     labels = _hard((8, 12))

@@ -34,6 +34,19 @@ def test_tensorflow_mixed_with_numpy_is_refused(tfns):
         array_namespace(tfns.array(np.ones(2)), np.ones(2))
 
 
+def test_a_tensorflow_variable_gets_a_clear_error(tfns):
+    import tensorflow as tf
+
+    import mlcloss
+
+    variable = tf.Variable(np.zeros((2, 3)))
+    with pytest.raises(TypeError, match=r"tf.Variable; pass tf.convert_to_tensor\(variable\)"):
+        mlcloss.softmax_cross_entropy(variable, tf.constant([0, 1]))
+    with tf.GradientTape() as tape:  # the advice works: the tape sees through the read
+        loss = mlcloss.softmax_cross_entropy(tf.convert_to_tensor(variable), tf.constant([0, 1]))
+    np.testing.assert_allclose(tape.gradient(loss, variable).numpy()[0], [-1 / 3, 1 / 6, 1 / 6])
+
+
 def test_tensorflow_namespace_matches_numpy(tfns):
     tf_xp = tfns.xp
     rng = np.random.default_rng(0)

@@ -36,7 +36,27 @@ def array_namespace(*arrays):
     if n_tf:
         if n_tf != len(arrays):
             raise TypeError(_mixed_message(arrays))
+        if any(_tf.is_variable(a) for a in arrays):
+            raise TypeError(
+                "mlcloss: received a tf.Variable; pass tf.convert_to_tensor(variable) "
+                "(a GradientTape still differentiates through the read)"
+            )
         return _tf.namespace()
+    kinds = {type(a) for a in arrays}
+    if len(kinds) == 1:  # one array type: its namespace never changes, so remember it
+        (kind,) = kinds
+        known = _BY_TYPE.get(kind)
+        if known is None:
+            known = _BY_TYPE[kind] = _compat_namespace(arrays)
+        return known
+    return _compat_namespace(arrays)
+
+
+_BY_TYPE = {}  # array type -> namespace: skips array-api-compat's lookup (and, under
+# torch.compile, dynamo's warnings about its lru_cache) on every call after the first
+
+
+def _compat_namespace(arrays):
     try:
         return compat().array_namespace(*arrays)
     except TypeError as error:

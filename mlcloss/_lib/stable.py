@@ -41,11 +41,14 @@ def log1p_scaled(xp, backend, m, total):
     Exact in every regime: when the sum is tiny, softplus returns it to full
     relative precision (log1p), when it is huge, softplus returns the
     logarithm itself; an empty set (``total`` 0) gives exactly 0 with a zero
-    gradient (double ``where`` around the log).
+    gradient (double ``where`` around the log); a shift of +inf gives +inf.
     """
     present = total > 0
     log_total = xp.log(xp.where(present, total, 1.0))
-    return xp.where(present, backend.softplus(m[..., 0] + log_total), 0.0)
+    value = xp.where(present, backend.softplus(m[..., 0] + log_total), 0.0)
+    # a shift of +inf: an infinite term (a positive's logit -inf, a negative's +inf), whose
+    # shifted exponential inf - inf is NaN; the log is +inf, not the 0 of an empty set
+    return xp.where(m[..., 0] == float("inf"), float("inf"), value)
 
 
 def log_where(xp, x, where):

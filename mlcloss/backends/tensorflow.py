@@ -30,6 +30,11 @@ def is_tensorflow_array(x) -> bool:
     return isinstance(x, (tf.Tensor, tf.Variable))
 
 
+def is_variable(x) -> bool:
+    """True for a ``tf.Variable`` (TensorFlow already imported: ``x`` is a TensorFlow array)."""
+    return isinstance(x, sys.modules["tensorflow"].Variable)
+
+
 def namespace():
     """The array-API namespace for TensorFlow tensors (built once)."""
     if not _NAMESPACE:

@@ -338,8 +338,9 @@ def global_pointer_crossentropy(logits, labels, /, *, mask=None, sparse=False, r
         Labels as span index pairs (uses
         :func:`sparse_multilabel_categorical_crossentropy`).
     reduction : {"mean", "sum", "none"}
-        ``"none"`` returns ``[B, H]``; ``"mean"`` averages over all B·H rows.
-        bert4keras's ``global_pointer_crossentropy`` sums over the types and
+        ``"none"`` returns ``[B, H]``; ``"mean"`` averages over all B·H rows,
+        as bert4keras's dense ``global_pointer_crossentropy`` (its NER
+        example) does; the sparse GPLinker variant sums over the types and
         averages over the batch, i.e. H times this mean.
     """
     xp = array_namespace(logits, labels, mask)
