@@ -17,6 +17,7 @@ nox.options.sessions = [
     "conformance",
     "scale_out",
     "vendoring",
+    "docs",
 ]
 nox.options.error_on_missing_interpreters = True
 
@@ -88,3 +89,12 @@ def vendoring(session):
     tests = ["tests/test_vendoring.py", "tests/test_catalogue.py", "tests/test_seed_values.py"]
     quiet = ("-W", "ignore::pytest.PytestAssertRewriteWarning")  # the alias imports mlcloss first
     session.run("pytest", "-m", "not scale_out", *quiet, *tests, *session.posargs, env=env)
+
+
+@nox.session
+def docs(session):
+    """The site: docs/build.py generates the tables and plots, mkdocs builds it, warnings as errors."""
+    session.install(*CONSTRAINTS, ".[all,docs,peers]")
+    session.run("python", "docs/build.py")
+    site = session.create_tmp() + "/site"
+    session.run("mkdocs", "build", "--strict", "--site-dir", site, env={"NO_MKDOCS_2_WARNING": "1"})

@@ -1,0 +1,249 @@
+"""Generate the documentation's tables and plots into docs/generated/ (run before ``mkdocs build``).
+
+- ``support.md``: the support matrix, from the capability table
+  (:mod:`mlcloss.capabilities`) and the conformance report;
+- ``report.md``: the conformance report (:func:`mlcloss.testing.report.report`)
+  on every installed framework;
+- ``benchmarks.md`` and ``plots/benchmarks.png``: the performance targets from
+  the JSON that ``mlcloss bench --json benchmarks/results/targets.json`` wrote;
+- ``plots/*.png``: loss and gradient against one logit for each loss family,
+  the gradient from :func:`mlcloss.value_and_grad` (the closed forms).
+
+``python docs/build.py`` from the repository root; nox's ``docs`` session runs
+it, then ``mkdocs build --strict``.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+import mlcloss  # noqa: E402
+from mlcloss.capabilities import LOSSES  # noqa: E402
+from mlcloss.testing import report as conformance  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+OUT = ROOT / "docs" / "generated"
+LOGIT = np.linspace(-6.0, 6.0, 241)
+
+
+def _curve(loss, make):
+    """(values, gradients) of ``loss(*make(x))`` for each x in LOGIT: the gradient summed over
+    the entries ``make`` indexes (the logit it varies, or all the logits it sets to x)."""
+    values, grads = [], []
+    for x in LOGIT:
+        prediction, args, options, index = make(x)
+        value, grad = mlcloss.value_and_grad(loss)(prediction, *args, **options)
+        values.append(float(np.sum(value)))
+        grads.append(float(np.sum(np.asarray(grad)[index])))
+    return np.array(values), np.array(grads)
+
+
+def _figure(name, title, curves, xlabel, *, log=False):
+    """Loss (left) and gradient (right) against the logit, one line per (label, make, loss)."""
+    figure, (left, right) = plt.subplots(1, 2, figsize=(10, 3.8))
+    if log:
+        left.set_yscale("log")
+        right.set_yscale("log")
+    for label, loss, make in curves:
+        value, grad = _curve(loss, make)
+        left.plot(LOGIT, value, label=label)
+        right.plot(LOGIT, grad, label=label)
+    for axis, what in ((left, "loss"), (right, "∂ loss / ∂ logit")):
+        axis.set_xlabel(xlabel)
+        axis.set_title(what)
+        axis.axhline(0, color="0.6", linewidth=0.8)
+        axis.grid(alpha=0.3)
+    right.legend(fontsize=8)
+    figure.suptitle(title)
+    figure.tight_layout()
+    path = OUT / "plots" / f"{name}.png"
+    figure.savefig(path, dpi=110)
+    plt.close(figure)
+    return path
+
+
+def plots():
+    (OUT / "plots").mkdir(parents=True, exist_ok=True)
+
+    def element(label):
+        return lambda x: (np.array([x]), (np.array([label]),), {"reduction": "sum"}, 0)
+
+    _figure(
+        "binary",
+        "Elementwise losses on a positive (label 1)",
+        [
+            ("sigmoid CE", mlcloss.sigmoid_cross_entropy, element(1.0)),
+            ("sigmoid focal, γ=2, α=0.25", mlcloss.sigmoid_focal_loss, element(1.0)),
+            ("ASL (γ+=0)", mlcloss.asymmetric_loss, element(1.0)),
+            ("hinge", mlcloss.hinge_loss, lambda x: (np.array([x]), (np.array([True]),), {}, 0)),
+        ],
+        "logit x",
+    )
+    _figure(
+        "binary-negative",
+        "Elementwise losses on a negative (label 0): ASL's γ−=4 and clip 0.05 silence easy ones",
+        [
+            ("sigmoid CE", mlcloss.sigmoid_cross_entropy, element(0.0)),
+            ("sigmoid focal, γ=2, α=0.25", mlcloss.sigmoid_focal_loss, element(0.0)),
+            ("ASL (γ−=4, clip 0.05)", mlcloss.asymmetric_loss, element(0.0)),
+        ],
+        "logit x",
+    )
+
+    def target_of_three(x):
+        return np.array([[x, 0.0, 0.0]]), (np.array([0]),), {}, (0, 0)
+
+    _figure(
+        "softmax",
+        "Softmax losses, 3 classes: logits (x, 0, 0), target class 0",
+        [
+            ("softmax CE", mlcloss.softmax_cross_entropy, target_of_three),
+            (
+                "softmax CE, smoothing 0.1",
+                mlcloss.softmax_cross_entropy,
+                lambda x: (*target_of_three(x)[:2], {"label_smoothing": 0.1}, (0, 0)),
+            ),
+            ("softmax focal, γ=2", mlcloss.softmax_focal_loss, target_of_three),
+        ],  # fmt: skip
+        "logit of the target class",
+    )
+    others = np.array([1.0, -0.5, -1.5, 0.5, -2.0])  # two positives (0, 1), three negatives
+    labels = np.array([[1, 1, 0, 0, 0]])
+
+    def zlpr_row(position):
+        def make(x):
+            row = others.copy()
+            row[position] = x
+            return row[None], (labels,), {}, (0, position)
+
+        return make
+
+    def negatives(count, rows):
+        """2 positives at logit 1 and ``count`` negatives all at logit x."""
+
+        def make(x):
+            logits = np.concatenate([[1.0, 1.0], np.full(count, x)])[None]
+            labels = np.zeros((1, count + 2), bool)
+            labels[0, :2] = True
+            return logits, (labels,), rows, (0, slice(2, None))
+
+        return make
+
+    zlpr, bce = mlcloss.multilabel_categorical_crossentropy, mlcloss.sigmoid_cross_entropy
+    _figure(
+        "multilabel",
+        "2 positives at logit 1, N negatives all at logit x: loss and gradient summed over them",
+        [
+            ("ZLPR, N = 10", zlpr, negatives(10, {})),
+            ("ZLPR, N = 1000", zlpr, negatives(1000, {})),
+            ("Σ sigmoid CE, N = 10", bce, negatives(10, {"reduction": "sum"})),
+            ("Σ sigmoid CE, N = 1000", bce, negatives(1000, {"reduction": "sum"})),
+        ],
+        "logit x of every negative",
+        log=True,
+    )
+    _figure(
+        "pairwise",
+        "Pairwise losses, same row: ZLPR against the unified pairwise loss (no threshold class)",
+        [
+            ("ZLPR, a positive", mlcloss.multilabel_categorical_crossentropy, zlpr_row(0)),
+            ("unified pairwise, a positive", mlcloss.unified_pairwise_loss, zlpr_row(0)),
+            (
+                "unified pairwise, γ=4, m=0.25",
+                mlcloss.unified_pairwise_loss,
+                lambda x: (*zlpr_row(0)(x)[:2], {"scale": 4.0, "margin": 0.25}, (0, 0)),
+            ),
+        ],  # fmt: skip
+        "logit of a positive",
+    )
+
+
+def support(result) -> str:
+    """The support matrix: a row per loss of the capability table."""
+    columns = [c for c in result["columns"]]
+    head = "| loss | labels | options | " + " | ".join(columns)
+    head += " | `mlcloss.torch` | `mlcloss.keras` | closed-form gradient |"
+    lines = [head, "|" + " --- |" * (6 + len(columns))]
+    labels = {
+        "dense": "dense",
+        "index": "class indices",
+        "dense-or-index": "indices or probabilities",
+    }
+    for spec in LOSSES:
+        rows = [cells for name, cells in result["rows"].items() if name.split(" ")[0] == spec.name]
+        cells = []
+        for column in columns:
+            mine = [row[column] for row in rows]
+            if not mine or all(c is None for c in mine):
+                cells.append("— not installed" if mine else "")
+            elif all(c is not None and c["ok"] for c in mine):
+                cells.append("✓")
+            else:
+                cells.append("✗")
+        options = ", ".join(f"`{p.name}`" for p in spec.options)
+        keras = f"`{spec.class_name}`" if spec.keras else "—"
+        # NumPy's report cells carry a gradient only where mlcloss.value_and_grad has one
+        closed = rows and all("gradient_error" in (row["numpy"] or {}) for row in rows)
+        gradient = "closed form" if closed else "autodiff"
+        lines.append(
+            f"| `{spec.name}` | {labels[spec.labels]} | {options} | "
+            + " | ".join(cells)
+            + f" | `{spec.class_name}` | {keras} | {gradient} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def report_table(result) -> str:
+    columns = result["columns"]
+    lines = ["| loss | " + " | ".join(columns) + " |", "|" + " --- |" * (1 + len(columns))]
+    for name, cells in result["rows"].items():
+        texts = [conformance._text(cells[c]).replace("|", "\\|") for c in columns]
+        lines.append(f"| {name} | " + " | ".join(texts) + " |")
+    verdict = "Every installed framework agrees." if result["all_agree"] else "DISAGREEMENT."
+    return "\n".join(lines) + f"\n\n{verdict}\n"
+
+
+def benchmarks() -> str:
+    """The targets table (benchmarks/targets.py's own) and a ratio plot, from its JSON."""
+    sys.path.insert(0, str(ROOT))
+    from benchmarks.targets import table
+
+    rows = json.loads((ROOT / "benchmarks" / "results" / "targets.json").read_text())
+    measured = [row for row in rows if "ratio" in row][::-1]
+    figure, axis = plt.subplots(figsize=(10, 0.5 * len(measured) + 1.2))
+    names = [row["name"].split(",")[0] for row in measured]
+    ratios = [row["ratio"] for row in measured]
+    colours = ["tab:green" if row["met"] else "tab:red" for row in measured]
+    axis.barh(names, ratios, color=colours)
+    axis.scatter([row["target"] for row in measured], names, marker="|", s=400, color="black",
+                 label="target", zorder=3)  # fmt: skip
+    axis.set_xlabel("mlcloss / reference (lower is better); green: target met")
+    axis.legend(loc="lower right")
+    axis.grid(axis="x", alpha=0.3)
+    figure.tight_layout()
+    figure.savefig(OUT / "plots" / "benchmarks.png", dpi=110)
+    plt.close(figure)
+    return table(rows) + "\n"
+
+
+def main() -> int:
+    OUT.mkdir(parents=True, exist_ok=True)
+    plots()
+    result = conformance.report()
+    (OUT / "report.md").write_text(report_table(result))
+    (OUT / "support.md").write_text(support(result))
+    (OUT / "benchmarks.md").write_text(benchmarks())
+    print(f"docs/build.py: wrote {sorted(p.name for p in OUT.rglob('*') if p.is_file())}")
+    return 0 if result["all_agree"] else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
