@@ -43,19 +43,24 @@ def numpy(session):
     _pytest(session, "test", "numpy,array_api_strict")
 
 
+# Alone, each framework runs everything but the compiler cases (marker `slow`), which the
+# conformance session runs for all three at once.
+ALONE = "not scale_out and not slow"
+
+
 @nox.session
 def torch(session):
-    _pytest(session, "test,torch", "torch")
+    _pytest(session, "test,torch", "torch", ALONE)
 
 
 @nox.session
 def jax(session):
-    _pytest(session, "test,jax", "jax")
+    _pytest(session, "test,jax", "jax", ALONE)
 
 
 @nox.session
 def tensorflow(session):
-    _pytest(session, "test,tensorflow", "tensorflow")
+    _pytest(session, "test,tensorflow", "tensorflow", ALONE)
 
 
 @nox.session
