@@ -77,6 +77,13 @@ def elementwise_rows(value, gradient) -> Rows:
     return Rows(masked_value, masked_gradient, elementwise=True)
 
 
+def saved_slope(xp, backend, x, saved, g, *arrays):
+    """The gradient of a loss whose value saved its derivative ``∂L/∂x`` (when it shares the
+    value's terms, computing it there is cheapest): that derivative times ``g``."""
+    (slope,) = saved
+    return slope * g
+
+
 def finish(xp, backend, rows, prediction, *arrays, valid, bad, reduction):
     """The reduced loss of the elementwise ``rows`` (from :func:`elementwise_rows`) on
     ``prediction``, with its closed-form gradient: ``where=False`` entries leave the sum and

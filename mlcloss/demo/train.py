@@ -52,15 +52,19 @@ class _Adam:
         self.v = [p * 0 for p in params]
         self.t = 0
 
+    def step(self, params, grads, m, v, t):
+        """One Adam step as a pure function of its state (``jax.jit`` compiles it as it is)."""
+        scale = self.lr * (1 - self.b2**t) ** 0.5 / (1 - self.b1**t)
+        m = [self.b1 * a + (1 - self.b1) * g for a, g in zip(m, grads)]
+        v = [self.b2 * a + (1 - self.b2) * (g * g) for a, g in zip(v, grads)]
+        params = [p - scale * a / (self.sqrt(b) + self.eps) for p, a, b in zip(params, m, v)]
+        return params, m, v
+
     def update(self, params, grads):
+        """:meth:`step`, keeping the state here."""
         self.t += 1
-        scale = self.lr * np.sqrt(1 - self.b2**self.t) / (1 - self.b1**self.t)
-        new = []
-        for i, (p, g) in enumerate(zip(params, grads)):
-            self.m[i] = self.b1 * self.m[i] + (1 - self.b1) * g
-            self.v[i] = self.b2 * self.v[i] + (1 - self.b2) * (g * g)
-            new.append(p - scale * self.m[i] / (self.sqrt(self.v[i]) + self.eps))
-        return new
+        params, self.m, self.v = self.step(params, grads, self.m, self.v, self.t)
+        return params
 
 
 def trainer(framework: str, loss, params: list[np.ndarray], settings: Settings):
@@ -100,7 +104,7 @@ def _jax(loss, params, settings):
     def gradient(params, x, labels):
         return jax.grad(lambda p: loss(_forward(p, x, jax.nn.relu), labels))(params)
 
-    update = jax.jit(lambda params, grads, m, v, t: _functional_adam(adam, params, grads, m, v, t))
+    update = jax.jit(adam.step)
 
     def step(x, labels):
         grads = gradient(state["params"], jnp.asarray(x), jnp.asarray(labels))
@@ -111,17 +115,6 @@ def _jax(loss, params, settings):
         return np.asarray(_forward(state["params"], jnp.asarray(x), jax.nn.relu))
 
     return step, logits
-
-
-def _functional_adam(adam, params, grads, m, v, t):
-    """One Adam step as a pure function of its state (for ``jax.jit``)."""
-    import jax.numpy as jnp
-
-    scale = adam.lr * jnp.sqrt(1 - adam.b2**t) / (1 - adam.b1**t)
-    m = [adam.b1 * a + (1 - adam.b1) * g for a, g in zip(m, grads)]
-    v = [adam.b2 * a + (1 - adam.b2) * (g * g) for a, g in zip(v, grads)]
-    params = [p - scale * a / (jnp.sqrt(b) + adam.eps) for p, a, b in zip(params, m, v)]
-    return params, m, v
 
 
 def _tensorflow(loss, params, settings):

@@ -26,7 +26,13 @@ from functools import partial
 
 from .._lib.arguments import check_number, weight_array
 from .._lib.dtypes import cast
-from .._lib.elementwise import check_unit_interval, elementwise_rows, finish, prepare
+from .._lib.elementwise import (
+    check_unit_interval,
+    elementwise_rows,
+    finish,
+    prepare,
+    saved_slope,
+)
 from .._lib.namespace import array_namespace, device
 from ..backends import backend_for
 
@@ -227,10 +233,11 @@ def sigmoid_focal_loss(logits, labels, /, *, alpha=0.25, gamma=2.0, where=None, 
 
 def _focal_values(xp, backend, x, t, weight, *, gamma):
     """α_t (1 − p_t)^γ CE; saves CE, the modulating factor and the log-slope of log(1 − p_t)."""
-    ce = _binary_cross_entropy(xp, backend, _finite(xp, x), t, 1 - t)
+    x = _finite(xp, x)
+    ce = _binary_cross_entropy(xp, backend, x, t, 1 - t)
     loss, saved = ce, ()
     if gamma > 0:
-        log_rest, log_slope = _log_one_minus_pt(xp, backend, _finite(xp, x), t)
+        log_rest, log_slope = _log_one_minus_pt(xp, backend, x, t)
         modulating = xp.exp(gamma * log_rest)
         loss, saved = ce * modulating, (ce, modulating, log_slope)
     return (loss if weight is None else loss * weight), saved
@@ -296,7 +303,7 @@ def asymmetric_loss(
     gamma_neg = check_number(gamma_neg, name="gamma_neg", low=0.0)
     clip = check_number(clip, name="clip", low=0.0, high=math.nextafter(1.0, 0.0))
     terms = partial(_asl_terms, gamma_pos=gamma_pos, gamma_neg=gamma_neg, clip=clip)
-    rows = elementwise_rows(partial(_asl_values, terms=terms), partial(_asl_gradient, terms=terms))
+    rows = elementwise_rows(partial(_asl_values, terms=terms), saved_slope)
     return finish(xp, backend, rows, logits, t, valid=valid, bad=bad, reduction=reduction)
 
 
@@ -304,11 +311,6 @@ def _asl_values(xp, backend, x, t, *, terms):
     """The loss and, saved for the backward pass, its derivative: they share every term."""
     (positive, slope_pos), (negative, slope_neg) = terms(xp, backend, _finite(xp, x))
     return t * positive + (1 - t) * negative, (t * slope_pos + (1 - t) * slope_neg,)
-
-
-def _asl_gradient(xp, backend, x, saved, g, t, *, terms):
-    (slope,) = saved
-    return slope * g
 
 
 def _asl_terms(xp, backend, x, *, gamma_pos, gamma_neg, clip):

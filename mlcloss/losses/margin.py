@@ -6,7 +6,7 @@ from functools import partial
 
 from .._lib.arguments import check_number
 from .._lib.dtypes import cast, compute_dtype
-from .._lib.elementwise import elementwise_rows, finish, prepare
+from .._lib.elementwise import elementwise_rows, finish, prepare, saved_slope
 from .._lib.namespace import array_namespace
 from .._lib.reduce import check_reduction, reduce
 from .._lib.validate import check_values
@@ -61,20 +61,15 @@ def hinge_loss(scores, labels, /, *, margin=1.0, where=None, reduction="mean"):
             expected="-1 or +1 (or bool labels)",
             unit="entry",
         )
-    rows = elementwise_rows(partial(_hinge_values, margin=margin), _hinge_gradient)
+    rows = elementwise_rows(partial(_hinge_values, margin=margin), saved_slope)
     return finish(xp, backend, rows, scores, y, valid=valid, bad=bad, reduction=reduction)
 
 
 def _hinge_values(xp, backend, s, y, *, margin):
+    """max(0, m − y s), and its slope ∂L/∂s: −y where the margin is violated, 0 elsewhere."""
     violation = margin - y * s
     active = violation > 0
-    return xp.where(active, violation, 0.0), (active,)
-
-
-def _hinge_gradient(xp, backend, s, saved, g, y):
-    """∂L/∂s = −y where the margin is violated, 0 elsewhere."""
-    (active,) = saved
-    return xp.where(active, -y, 0.0) * g
+    return xp.where(active, violation, 0.0), (xp.where(active, -y, 0.0),)
 
 
 def pairwise_hinge_loss(positive_scores, negative_scores, /, *, margin=1.0, reduction="mean"):

@@ -158,12 +158,14 @@ def _circle_scores(xp, backend, s, *, scale, margin):
     )
 
 
-def _reduced(xp, backend, scores, logits, negative, positive, axis, reduction, bad, autodiff=()):
+def _reduced(
+    xp, backend, scores, logits, negative, positive, axis, reduction, bad, autodiff=frozenset()
+):
     """The reduced pairwise loss of ``scores(x) -> (a, b, a', b')`` with its closed-form gradient."""
     rows = Rows(
         partial(_pairwise_values, scores=scores),
         partial(_pairwise_gradient, scores=scores),
-        autodiff=frozenset(autodiff),
+        autodiff=autodiff,
     )
     return reduced(
         xp, backend, rows, logits, negative, positive, axis=axis, reduction=reduction, bad=bad
