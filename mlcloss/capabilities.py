@@ -29,6 +29,7 @@ class LossSpec:
 
     function: object
     class_name: str
+    kind: str = "class-set"
     arrays: tuple[str, ...] = ()
     labels: str = "dense"
     keras: bool = True
@@ -103,13 +104,13 @@ LOSSES = (
         labels="dense-or-index",
     ),
     LossSpec(softmax.kl_divergence, "KLDivergence"),
-    LossSpec(binary.sigmoid_cross_entropy, "SigmoidCrossEntropy", arrays=("pos_weight",)),
-    LossSpec(binary.binary_cross_entropy, "BinaryCrossEntropy"),
-    LossSpec(binary.sigmoid_focal_loss, "SigmoidFocalLoss"),
-    LossSpec(binary.asymmetric_loss, "AsymmetricLoss"),
-    LossSpec(regression.squared_error, "SquaredError"),
-    LossSpec(margin.hinge_loss, "HingeLoss"),
-    LossSpec(margin.pairwise_hinge_loss, "PairwiseHingeLoss", keras=False),
+    LossSpec(binary.sigmoid_cross_entropy, "SigmoidCrossEntropy", kind="elementwise", arrays=("pos_weight",)),
+    LossSpec(binary.binary_cross_entropy, "BinaryCrossEntropy", kind="elementwise"),
+    LossSpec(binary.sigmoid_focal_loss, "SigmoidFocalLoss", kind="elementwise"),
+    LossSpec(binary.asymmetric_loss, "AsymmetricLoss", kind="elementwise"),
+    LossSpec(regression.squared_error, "SquaredError", kind="elementwise"),
+    LossSpec(margin.hinge_loss, "HingeLoss", kind="elementwise"),
+    LossSpec(margin.pairwise_hinge_loss, "PairwiseHingeLoss", kind="pairwise", keras=False),
     LossSpec(combinatorial.combinatorial_softmax_crossentropy, "CombinatorialSoftmaxCrossentropy"),
     LossSpec(pairwise.unified_pairwise_loss, "UnifiedPairwiseLoss"),
     LossSpec(pairwise.circle_loss, "CircleLoss"),
