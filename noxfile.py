@@ -79,16 +79,17 @@ def scale_out(session):
 @nox.session
 def vendoring(session):
     """mlcloss and array-api-compat vendored into a scratch project (tools/vendor.py), the
-    installed array-api-compat removed, then the report and NumPy tests run through the copy."""
-    session.install(*CONSTRAINTS, "numpy", "array-api-compat", "array-api-strict", "pytest")
-    session.install(*CONSTRAINTS, "hypothesis")
+    installed array-api-compat removed, then the report and the NumPy and torch tests run
+    through the copy (the native adapters must survive vendoring)."""
+    session.install(*CONSTRAINTS, "numpy", "torch", "array-api-compat", "array-api-strict")
+    session.install(*CONSTRAINTS, "pytest", "hypothesis")
     dest = session.create_tmp()
     name = session.run("python", "tools/vendor.py", dest, "--compat", silent=True).strip()
     session.run("python", "-m", "pip", "uninstall", "--yes", "array-api-compat")
     env = {
         "PYTHONPATH": dest,
         "MLCLOSS_VENDORED": name,
-        "MLCLOSS_BACKENDS": "numpy,array_api_strict",
+        "MLCLOSS_BACKENDS": "numpy,array_api_strict,torch",
     }
     session.run("python", "-m", name, "report", env=env)
     tests = ["tests/test_vendoring.py", "tests/test_catalogue.py", "tests/test_seed_values.py"]

@@ -6,8 +6,8 @@ under the framework's own autograd. Importing mlcloss imports no framework.
 """
 
 from ._lib.gradients import analytic_gradients, set_analytic_gradients, value_and_grad
-from ._lib.namespace import array_namespace
 from ._lib.validate import set_value_checks, value_checks
+from .backends import array_namespace
 from .losses.binary import (
     asymmetric_loss,
     binary_cross_entropy,

@@ -104,7 +104,12 @@ LOSSES = (
         labels="dense-or-index",
     ),
     LossSpec(softmax.kl_divergence, "KLDivergence"),
-    LossSpec(binary.sigmoid_cross_entropy, "SigmoidCrossEntropy", kind="elementwise", arrays=("pos_weight",)),
+    LossSpec(
+        binary.sigmoid_cross_entropy,
+        "SigmoidCrossEntropy",
+        kind="elementwise",
+        arrays=("pos_weight",),
+    ),
     LossSpec(binary.binary_cross_entropy, "BinaryCrossEntropy", kind="elementwise"),
     LossSpec(binary.sigmoid_focal_loss, "SigmoidFocalLoss", kind="elementwise"),
     LossSpec(binary.asymmetric_loss, "AsymmetricLoss", kind="elementwise"),

@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import math
 
+from ._compat import device
 from ._lib.arguments import check_positive_int
-from ._lib.namespace import array_namespace, device
 from ._lib.validate import check_class_ids, check_index_dtype, check_ndim
-from .backends import backend_for
+from .backends import Inputs
 
 __all__ = ["log_uniform_candidate_sampler"]
+
+_TRUE_CLASSES = Inputs("true_classes")
 
 
 def log_uniform_candidate_sampler(true_classes, *, num_sampled, range_max, unique=True, seed=None):
@@ -65,8 +67,8 @@ def log_uniform_candidate_sampler(true_classes, *, num_sampled, range_max, uniqu
     doubled until it does, while under tracing (or on an accelerator, where
     the check would wait for the device) the expected counts are then NaN. A traced sampler draws what the eager one draws.
     """
-    xp = array_namespace(true_classes)
-    backend = backend_for(xp)
+    backend, (true_classes,) = _TRUE_CLASSES(true_classes)
+    xp = backend.xp
     check_index_dtype(xp, true_classes, name="true_classes")
     check_ndim(true_classes, 2, name="true_classes", layout="[batch, num_true]")
     num_sampled = check_positive_int(num_sampled, name="num_sampled")

@@ -21,7 +21,7 @@ def test_the_vendoring_session_tests_the_vendored_copy():
     name = os.environ.get("MLCLOSS_VENDORED")
     if not name:
         pytest.skip("runs in nox -s vendoring, where mlcloss is the vendored copy")
-    from mlcloss._lib.namespace import compat
+    from mlcloss._compat import compat
 
     assert mlcloss.__name__ == name
     assert compat().__name__ == name.rpartition(".")[0] + ".array_api_compat"
@@ -41,7 +41,7 @@ def test_a_vendored_array_api_compat_is_used_when_none_is_installed(tmp_path):
         "import importlib, numpy as np\n"
         f"losses = importlib.import_module({name!r})\n"
         "value = losses.softmax_cross_entropy(np.zeros((2, 3)), np.array([0, 1]))\n"
-        "from myproject._vendor.losses._lib.namespace import compat\n"
+        "from myproject._vendor.losses._compat import compat\n"
         "print(compat().__name__, repr(float(value)))\n"
     )
     done = subprocess.run(
@@ -51,3 +51,18 @@ def test_a_vendored_array_api_compat_is_used_when_none_is_installed(tmp_path):
     module, value = done.stdout.split()
     assert module == "myproject._vendor.array_api_compat"
     np.testing.assert_allclose(float(value), np.log(3), rtol=1e-15)
+
+
+@pytest.mark.parametrize("framework", ["numpy", "torch"])
+def test_the_native_adapter_serves_each_framework(framework):
+    """Adapters are chosen by array-api-compat's ``is_*_namespace``, not by a module name, so a
+    vendored copy (``myproject._vendor.array_api_compat.torch``) keeps the native kernels,
+    the closed-form gradients and the CPU value checks."""
+    from mlcloss.backends import Inputs
+
+    module = pytest.importorskip(framework)
+    x = module.asarray(np.zeros((2, 3)))
+    adapter, _ = Inputs("logits")(x)
+    assert adapter.name == framework
+    with pytest.raises(ValueError, match="labels has invalid values"):  # checked on the CPU
+        mlcloss.softmax_cross_entropy(x, module.asarray(np.array([0, 7])))

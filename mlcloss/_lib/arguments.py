@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import math
 
+from .._compat import device
 from .dtypes import cast
-from .namespace import device
 from .shapes import broadcast_like
 from .validate import check_broadcastable
 

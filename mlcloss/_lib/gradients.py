@@ -32,8 +32,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from ..backends import array_namespace
 from .dtypes import cast, compute_dtype
-from .namespace import array_namespace
 from .reduce import check_reduction, divisor, reduce
 from .shapes import class_axis_last
 from .switch import Switch

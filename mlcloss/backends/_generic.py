@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from .._compat import compat, device
+
 
 class Backend:
     """Primitives written against the array API standard alone.
@@ -62,8 +64,6 @@ class Backend:
         Indices of invalid entries may hold anything. The fallback compares
         every index with every class (``[..., K, C]`` booleans).
         """
-        from .._lib.namespace import device
-
         xp = self.xp
         classes = xp.arange(num_classes, dtype=indices.dtype, device=device(indices))
         hits = (indices[..., None] == classes) & valid[..., None]
@@ -76,8 +76,6 @@ class Backend:
         otherwise (Dask) every index is compared with every class
         (``[..., K, C]``), which also differentiates.
         """
-        from .._lib.namespace import device
-
         xp = self.xp
         if hasattr(xp, "take_along_axis"):
             return xp.take_along_axis(x, indices, axis=-1)
@@ -94,8 +92,6 @@ class Backend:
         result may reuse ``x``'s memory: pass an array the caller owns. The
         fallback compares every index with every class (``[..., K, C]``).
         """
-        from .._lib.namespace import device
-
         xp = self.xp
         classes = xp.arange(x.shape[-1], dtype=indices.dtype, device=device(indices))
         if indices.shape[-1] == 1:  # one index a row: a [..., C] comparison, no K axis
@@ -167,6 +163,4 @@ class Backend:
 
     def is_concrete(self, x) -> bool:
         """Whether ``x`` holds data in host memory that can be inspected without a sync."""
-        from .._lib.namespace import compat  # here: namespace imports the backends
-
         return compat().is_numpy_array(x) or compat().is_array_api_strict_namespace(self.xp)

@@ -11,28 +11,11 @@ namespace is built when the first TensorFlow tensor arrives.
 from __future__ import annotations
 
 import contextlib
-import sys
 
 from ._generic import Backend
 
-#: The ``__name__`` of the namespace; :func:`mlcloss.backends.backend_for` keys on it.
-NAME = "mlcloss.tensorflow-namespace"
-
 _SCALARS = (bool, int, float)
 _NAMESPACE = []
-
-
-def is_tensorflow_array(x) -> bool:
-    """True for a ``tf.Tensor`` or ``tf.Variable``, without importing TensorFlow."""
-    tf = sys.modules.get("tensorflow")
-    if tf is None:
-        return False
-    return isinstance(x, (tf.Tensor, tf.Variable))
-
-
-def is_variable(x) -> bool:
-    """True for a ``tf.Variable`` (TensorFlow already imported: ``x`` is a TensorFlow array)."""
-    return isinstance(x, sys.modules["tensorflow"].Variable)
 
 
 def namespace():
@@ -143,7 +126,8 @@ class _Finfo:
 class _TensorFlowNamespace:
     """The array-API functions mlcloss uses, over TensorFlow ops."""
 
-    __name__ = NAME
+    __name__ = "mlcloss.backends.tensorflow"
+    is_mlcloss_tensorflow = True  # how mlcloss.backends recognises it
     __array_api_version__ = "2024.12"
 
     def __init__(self):

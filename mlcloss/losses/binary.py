@@ -24,6 +24,7 @@ from __future__ import annotations
 import math
 from functools import partial
 
+from .._compat import device
 from .._lib.arguments import check_number, weight_array
 from .._lib.dtypes import cast
 from .._lib.elementwise import (
@@ -33,8 +34,7 @@ from .._lib.elementwise import (
     prepare,
     saved_slope,
 )
-from .._lib.namespace import array_namespace, device
-from ..backends import backend_for
+from ..backends import Inputs
 
 __all__ = [
     "asymmetric_loss",
@@ -42,6 +42,10 @@ __all__ = [
     "sigmoid_cross_entropy",
     "sigmoid_focal_loss",
 ]
+
+_LOGITS_LABELS_POS_WEIGHT_WHERE = Inputs("logits", "labels", optional=("pos_weight", "where"))
+_PROBS_LABELS_WHERE = Inputs("probs", "labels", optional=("where",))
+_LOGITS_LABELS_WHERE = Inputs("logits", "labels", optional=("where",))
 
 
 def sigmoid_cross_entropy(
@@ -86,8 +90,10 @@ def sigmoid_cross_entropy(
            [0.7244, 0.5212],
            [0.7375, 0.713 ]])
     """
-    xp = array_namespace(logits, labels, pos_weight, where)
-    backend = backend_for(xp)
+    backend, (logits, labels, pos_weight, where) = _LOGITS_LABELS_POS_WEIGHT_WHERE(
+        logits, labels, pos_weight, where
+    )
+    xp = backend.xp
     t, valid = prepare(xp, logits, labels, where, reduction, name="logits")
     bad = check_unit_interval(xp, backend, t, valid, name="labels")
     epsilon = check_number(label_smoothing, name="label_smoothing", low=0.0, high=1.0)
@@ -150,8 +156,8 @@ def binary_cross_entropy(probs, labels, /, *, where=None, reduction="mean"):
     ...                              reduction="none").round(4)
     array([100.    ,   0.6931,   0.    ])
     """
-    xp = array_namespace(probs, labels, where)
-    backend = backend_for(xp)
+    backend, (probs, labels, where) = _PROBS_LABELS_WHERE(probs, labels, where)
+    xp = backend.xp
     t, valid = prepare(xp, probs, labels, where, reduction, name="probs")
     q = cast(xp, probs, t.dtype)
     bad_q = check_unit_interval(
@@ -218,8 +224,8 @@ def sigmoid_focal_loss(logits, labels, /, *, alpha=0.25, gamma=2.0, where=None, 
     logits, where :math:`(1 - p_t)` rounds to 0 and the power's derivative
     is infinite.
     """
-    xp = array_namespace(logits, labels, where)
-    backend = backend_for(xp)
+    backend, (logits, labels, where) = _LOGITS_LABELS_WHERE(logits, labels, where)
+    xp = backend.xp
     t, valid = prepare(xp, logits, labels, where, reduction, name="logits")
     bad = check_unit_interval(xp, backend, t, valid, name="labels")
     alpha = check_number(alpha, name="alpha", high=1.0, allow_none=True)
@@ -295,8 +301,8 @@ def asymmetric_loss(
     here no clamp is needed, so the two differ only for logits below
     about −18.
     """
-    xp = array_namespace(logits, labels, where)
-    backend = backend_for(xp)
+    backend, (logits, labels, where) = _LOGITS_LABELS_WHERE(logits, labels, where)
+    xp = backend.xp
     t, valid = prepare(xp, logits, labels, where, reduction, name="logits")
     bad = check_unit_interval(xp, backend, t, valid, name="labels")
     gamma_pos = check_number(gamma_pos, name="gamma_pos", low=0.0)

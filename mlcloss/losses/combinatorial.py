@@ -26,17 +26,19 @@ is truly fixed and the top-k set is what you predict.
 
 from __future__ import annotations
 
+from .._compat import device
 from .._lib.arguments import check_number, check_positive_int
 from .._lib.dtypes import cast
 from .._lib.label_sets import hard_label_sets
-from .._lib.namespace import array_namespace, device
 from .._lib.reduce import check_reduction, reduce
 from .._lib.shapes import broadcast_like
 from .._lib.stable import masked_logsumexp
 from .._lib.validate import check_broadcastable, check_values, poison_rows
-from ..backends import backend_for
+from ..backends import Inputs
 
 __all__ = ["combinatorial_softmax_crossentropy"]
+
+_LOGITS_LABELS_THRESHOLD = Inputs("logits", "labels", optional=("threshold",))
 
 _NEG_INF = float("-inf")
 
@@ -90,8 +92,8 @@ def combinatorial_softmax_crossentropy(
     >>> round(float(loss), 4), round(float(mlcloss.softmax_cross_entropy(logits, np.array([1]))), 4)
     (0.4644, 0.4644)
     """
-    xp = array_namespace(logits, labels, threshold)
-    backend = backend_for(xp)
+    backend, (logits, labels, threshold) = _LOGITS_LABELS_THRESHOLD(logits, labels, threshold)
+    xp = backend.xp
     check_reduction(reduction)
     k = check_positive_int(k, name="k")
     x, positive, _, bad_labels = hard_label_sets(xp, backend, logits, labels, None, axis)

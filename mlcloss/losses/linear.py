@@ -22,14 +22,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from .._compat import device
 from .._lib.dtypes import cast, compute_dtype
 from .._lib.gradients import Analytic, differentiable
-from .._lib.namespace import array_namespace, device
 from .._lib.reduce import check_reduction, divisor, reduce
 from .._lib.validate import check_ignore_index, check_index_dtype, check_values, poison_rows
-from ..backends import backend_for
+from ..backends import Inputs
 
 __all__ = ["linear_cross_entropy"]
+
+_HIDDEN_WEIGHT_LABELS_BIAS = Inputs("hidden", "weight", "labels", optional=("bias",))
 
 
 def linear_cross_entropy(
@@ -78,8 +80,10 @@ def linear_cross_entropy(
     >>> bool(np.isclose(chunked, mlcloss.softmax_cross_entropy(h @ w.T, y)))
     True
     """
-    xp = array_namespace(hidden, weight, labels, bias)
-    backend = backend_for(xp)
+    backend, (hidden, weight, labels, bias) = _HIDDEN_WEIGHT_LABELS_BIAS(
+        hidden, weight, labels, bias
+    )
+    xp = backend.xp
     check_reduction(reduction)
     dtype = compute_dtype(xp, hidden, "hidden")
     compute_dtype(xp, weight, "weight")
@@ -104,7 +108,7 @@ def linear_cross_entropy(
         )
     rows_shape = tuple(labels.shape)
     flat_hidden = xp.reshape(hidden, (-1, hidden.shape[-1]))
-    flat_labels = xp.reshape(labels, (-1,))
+    flat_labels = xp.reshape(labels, (-1))
     given = (
         flat_labels != ignore_index
         if ignore_index is not None

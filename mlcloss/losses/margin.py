@@ -7,12 +7,14 @@ from functools import partial
 from .._lib.arguments import check_number
 from .._lib.dtypes import cast, compute_dtype
 from .._lib.elementwise import elementwise_rows, finish, prepare, saved_slope
-from .._lib.namespace import array_namespace
 from .._lib.reduce import check_reduction, reduce
 from .._lib.validate import check_values
-from ..backends import backend_for
+from ..backends import Inputs
 
 __all__ = ["hinge_loss", "pairwise_hinge_loss"]
+
+_SCORES_LABELS_WHERE = Inputs("scores", "labels", optional=("where",))
+_POSITIVE_SCORES_NEGATIVE_SCORES = Inputs("positive_scores", "negative_scores")
 
 
 def hinge_loss(scores, labels, /, *, margin=1.0, where=None, reduction="mean"):
@@ -39,8 +41,8 @@ def hinge_loss(scores, labels, /, *, margin=1.0, where=None, reduction="mean"):
     ...                    reduction="none")
     array([0. , 0.5, 0.7])
     """
-    xp = array_namespace(scores, labels, where)
-    backend = backend_for(xp)
+    backend, (scores, labels, where) = _SCORES_LABELS_WHERE(scores, labels, where)
+    xp = backend.xp
     is_bool = xp.isdtype(labels.dtype, "bool")
     y, valid = prepare(xp, scores, labels, where, reduction, name="scores")
     margin = check_number(margin, name="margin")
@@ -88,7 +90,10 @@ def pairwise_hinge_loss(positive_scores, negative_scores, /, *, margin=1.0, redu
     array([[0. , 0.5],
            [0. , 1.5]])
     """
-    xp = array_namespace(positive_scores, negative_scores)
+    backend, (positive_scores, negative_scores) = _POSITIVE_SCORES_NEGATIVE_SCORES(
+        positive_scores, negative_scores
+    )
+    xp = backend.xp
     check_reduction(reduction)
     dtype = compute_dtype(xp, positive_scores, "positive_scores")
     other = compute_dtype(xp, negative_scores, "negative_scores")

@@ -29,9 +29,9 @@ from __future__ import annotations
 
 from functools import partial
 
+from .._compat import device
 from .._lib.dtypes import cast, compute_dtype
 from .._lib.gradients import Rows, per_row, reduced
-from .._lib.namespace import array_namespace, device
 from .._lib.reduce import check_reduction
 from .._lib.shapes import broadcast_like, class_axis_last, where_mask
 from .._lib.stable import log1p_scaled, masked_max
@@ -45,7 +45,7 @@ from .._lib.validate import (
     check_values,
     normalize_axis,
 )
-from ..backends import backend_for
+from ..backends import Inputs
 
 _NEG_INF = float("-inf")
 
@@ -56,6 +56,10 @@ __all__ = [
     "multilabel_probabilities",
     "sparse_multilabel_categorical_crossentropy",
 ]
+
+_LOGITS_LABELS_WHERE_THRESHOLD = Inputs("logits", "labels", optional=("where", "threshold"))
+_LOGITS_LABELS_MASK = Inputs("logits", "labels", optional=("mask",))
+_LOGITS_THRESHOLD = Inputs("logits", optional=("threshold",))
 
 
 def multilabel_categorical_crossentropy(
@@ -122,8 +126,10 @@ def multilabel_categorical_crossentropy(
     >>> mlcloss.multilabel_categorical_crossentropy(logits, labels, reduction="none").round(4)
     array([1.8582, 2.0163])
     """
-    xp = array_namespace(logits, labels, where, threshold)
-    backend = backend_for(xp)
+    backend, (logits, labels, where, threshold) = _LOGITS_LABELS_WHERE_THRESHOLD(
+        logits, labels, where, threshold
+    )
+    xp = backend.xp
     check_reduction(reduction)
     dtype = compute_dtype(xp, logits, "logits")
     check_label_dtype(xp, labels)
@@ -251,8 +257,10 @@ def sparse_multilabel_categorical_crossentropy(
     and the negative term is summed directly, so sparse and dense agree to
     rounding in every regime.
     """
-    xp = array_namespace(logits, labels, where, threshold)
-    backend = backend_for(xp)
+    backend, (logits, labels, where, threshold) = _LOGITS_LABELS_WHERE_THRESHOLD(
+        logits, labels, where, threshold
+    )
+    xp = backend.xp
     check_reduction(reduction)
     dtype = compute_dtype(xp, logits, "logits")
     check_index_dtype(xp, labels)
@@ -343,7 +351,8 @@ def global_pointer_crossentropy(logits, labels, /, *, mask=None, sparse=False, r
         example) does; the sparse GPLinker variant sums over the types and
         averages over the batch, i.e. H times this mean.
     """
-    xp = array_namespace(logits, labels, mask)
+    backend, (logits, labels, mask) = _LOGITS_LABELS_MASK(logits, labels, mask)
+    xp = backend.xp
     check_ndim(logits, 4, name="logits", layout="[batch, heads, length, length]")
     batch, heads, length, length2 = logits.shape
     if length != length2:
@@ -385,7 +394,7 @@ def global_pointer_crossentropy(logits, labels, /, *, mask=None, sparse=False, r
     outside = ~padding & ((start >= length) | (end >= length))
     check_values(  # raises on concrete data; otherwise the sparse loss poisons the row
         xp,
-        backend_for(xp),
+        backend,
         xp.any(outside, axis=-1),
         name="labels",
         expected=f"(start, end) pairs in [0, {length}) or -1 padding",
@@ -404,16 +413,18 @@ def multilabel_probabilities(logits, /, *, threshold=0.0):
     this is the calibrated probability of each class; it crosses 0.5 exactly
     at the decision threshold of :func:`multilabel_predict`.
     """
-    xp = array_namespace(logits, threshold)
+    backend, (logits, threshold) = _LOGITS_THRESHOLD(logits, threshold)
+    xp = backend.xp
     dtype = compute_dtype(xp, logits, "logits")
     threshold, offset = _threshold(xp, threshold, logits, dtype, logits.ndim - 1)
     scores = _scores(xp, cast(xp, logits, dtype), threshold, offset)
-    return backend_for(xp).sigmoid(2 * scores)
+    return backend.sigmoid(2 * scores)
 
 
 def multilabel_predict(logits, /, *, threshold=0.0):
     """The predicted label set, ``logits > threshold`` (boolean, same shape)."""
-    xp = array_namespace(logits, threshold)
+    backend, (logits, threshold) = _LOGITS_THRESHOLD(logits, threshold)
+    xp = backend.xp
     compute_dtype(xp, logits, "logits")
     return logits > threshold
 

@@ -24,12 +24,14 @@ from functools import partial
 from .._lib.arguments import check_number
 from .._lib.gradients import EAGER, Rows, per_row, reduced
 from .._lib.label_sets import hard_label_sets
-from .._lib.namespace import array_namespace
 from .._lib.reduce import check_reduction
 from .._lib.stable import masked_logsumexp, masked_softmax
-from ..backends import backend_for
+from ..backends import Inputs
 
 __all__ = ["circle_loss", "unified_pairwise_loss"]
+
+_LOGITS_LABELS_WHERE = Inputs("logits", "labels", optional=("where",))
+_SIMILARITIES_LABELS_WHERE = Inputs("similarities", "labels", optional=("where",))
 
 
 def unified_pairwise_loss(
@@ -71,8 +73,8 @@ def unified_pairwise_loss(
     >>> mlcloss.unified_pairwise_loss(logits, labels, reduction="none").round(4)
     array([0.2413, 0.    ])
     """
-    xp = array_namespace(logits, labels, where)
-    backend = backend_for(xp)
+    backend, (logits, labels, where) = _LOGITS_LABELS_WHERE(logits, labels, where)
+    xp = backend.xp
     check_reduction(reduction)
     scale = check_number(scale, name="scale", low=0.0)
     margin = check_number(margin, name="margin")
@@ -131,8 +133,8 @@ def circle_loss(
         False drops an entry (for example the diagonal of a similarity matrix).
     reduction : {"mean", "sum", "none"}
     """
-    xp = array_namespace(similarities, labels, where)
-    backend = backend_for(xp)
+    backend, (similarities, labels, where) = _SIMILARITIES_LABELS_WHERE(similarities, labels, where)
+    xp = backend.xp
     check_reduction(reduction)
     scale = check_number(scale, name="scale", low=0.0)
     margin = check_number(margin, name="margin")

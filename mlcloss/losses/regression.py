@@ -3,10 +3,11 @@ r"""Regression losses."""
 from __future__ import annotations
 
 from .._lib.elementwise import elementwise_rows, finish, prepare, saved_slope
-from .._lib.namespace import array_namespace
-from ..backends import backend_for
+from ..backends import Inputs
 
 __all__ = ["squared_error"]
+
+_PREDICTIONS_TARGETS_WHERE = Inputs("predictions", "targets", optional=("where",))
 
 
 def squared_error(predictions, targets, /, *, where=None, reduction="mean"):
@@ -30,13 +31,12 @@ def squared_error(predictions, targets, /, *, where=None, reduction="mean"):
     >>> mlcloss.squared_error(np.array([1.0, 2.0, 4.0]), np.array([1.0, 3.0, 2.0]))
     np.float64(1.6666666666666667)
     """
-    xp = array_namespace(predictions, targets, where)
+    backend, (predictions, targets, where) = _PREDICTIONS_TARGETS_WHERE(predictions, targets, where)
+    xp = backend.xp
     y, valid = prepare(
         xp, predictions, targets, where, reduction, name="predictions", label_name="targets"
     )
-    return finish(
-        xp, backend_for(xp), _ROWS, predictions, y, valid=valid, bad=None, reduction=reduction
-    )
+    return finish(xp, backend, _ROWS, predictions, y, valid=valid, bad=None, reduction=reduction)
 
 
 def _values(xp, backend, x, y):

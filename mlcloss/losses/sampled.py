@@ -35,15 +35,22 @@ from __future__ import annotations
 
 from .._lib.arguments import check_positive_int
 from .._lib.dtypes import cast, compute_dtype
-from .._lib.namespace import array_namespace
 from .._lib.reduce import check_reduction, reduce
 from .._lib.validate import check_class_ids, check_index_dtype, check_ndim, poison_rows
-from ..backends import backend_for
+from ..backends import Inputs
 from ..sampling import log_uniform_candidate_sampler
 from .binary import sigmoid_cross_entropy
 from .softmax import softmax_cross_entropy
 
 __all__ = ["nce_loss", "sampled_softmax_loss"]
+
+_SAMPLED = Inputs(
+    "weights",
+    "biases",
+    "labels",
+    "inputs",
+    optional=("sampled_candidates", "true_expected_count", "sampled_expected_count"),
+)
 
 
 def sampled_softmax_loss(
@@ -211,8 +218,10 @@ def _sampled_logits(
 ):
     """``(xp, logits [batch, T + S], targets [batch, T + S], bad rows or None)``."""
     given = _unpack_sampled_values(sampled_values)
-    xp = array_namespace(weights, biases, labels, inputs, *given)
-    backend = backend_for(xp)
+    backend, (weights, biases, labels, inputs, *given) = _SAMPLED(
+        weights, biases, labels, inputs, *given
+    )
+    xp = backend.xp
     check_reduction(reduction)
     num_sampled = check_positive_int(num_sampled, name="num_sampled")
     num_classes = check_positive_int(num_classes, name="num_classes")
@@ -243,7 +252,7 @@ def _sampled_logits(
         sampled, true_count, sampled_count = log_uniform_candidate_sampler(
             labels, num_sampled=num_sampled, range_max=num_classes, unique=True, seed=seed
         )
-    true_ids = backend.as_index(xp.reshape(labels, (-1,)))
+    true_ids = backend.as_index(xp.reshape(labels, (-1)))
     sampled_ids = backend.as_index(sampled)
     h = cast(xp, inputs, dtype)
     w, beta = cast(xp, weights, dtype), cast(xp, biases, dtype)

@@ -16,10 +16,10 @@ from __future__ import annotations
 
 from functools import partial
 
+from .._compat import device
 from .._lib.arguments import check_number, weight_array
 from .._lib.dtypes import cast, compute_dtype
 from .._lib.gradients import EAGER, JAX, Rows, per_row, reduced
-from .._lib.namespace import array_namespace, device
 from .._lib.reduce import check_reduction, count_where
 from .._lib.shapes import broadcast_like, class_axis_last, where_mask
 from .._lib.stable import log_where, masked_log_softmax, masked_logsumexp, masked_softmax
@@ -32,7 +32,7 @@ from .._lib.validate import (
     normalize_axis,
     values_within,
 )
-from ..backends import backend_for
+from ..backends import Inputs
 
 __all__ = [
     "kl_divergence",
@@ -41,6 +41,12 @@ __all__ = [
     "softmax_cross_entropy",
     "softmax_focal_loss",
 ]
+
+_LOGITS_LABELS_CLASS_WEIGHTS_WHERE = Inputs("logits", "labels", optional=("class_weights", "where"))
+_LOG_PROBS_LABELS_CLASS_WEIGHTS = Inputs("log_probs", "labels", optional=("class_weights",))
+_LOGITS_LABELS_ALPHA = Inputs("logits", "labels", optional=("alpha",))
+_LOGITS_TARGET_PROBS = Inputs("logits", "target_probs")
+_LABELS = Inputs("labels")
 
 
 def softmax_cross_entropy(
@@ -122,8 +128,10 @@ def softmax_cross_entropy(
     >>> mlcloss.softmax_cross_entropy(logits, np.array([2, 1])).round(4)
     np.float64(0.8569)
     """
-    xp = array_namespace(logits, labels, class_weights, where)
-    backend = backend_for(xp)
+    backend, (logits, labels, class_weights, where) = _LOGITS_LABELS_CLASS_WEIGHTS_WHERE(
+        logits, labels, class_weights, where
+    )
+    xp = backend.xp
     check_reduction(reduction)
     dtype = compute_dtype(xp, logits, "logits")
     axis = normalize_axis(axis, logits.ndim)
@@ -272,8 +280,10 @@ def nll_loss(
     >>> mlcloss.nll_loss(log_probs, np.array([0, 2]), reduction="none").round(4)
     array([1.1331, 1.2679])
     """
-    xp = array_namespace(log_probs, labels, class_weights)
-    backend = backend_for(xp)
+    backend, (log_probs, labels, class_weights) = _LOG_PROBS_LABELS_CLASS_WEIGHTS(
+        log_probs, labels, class_weights
+    )
+    xp = backend.xp
     check_reduction(reduction)
     dtype = compute_dtype(xp, log_probs, "log_probs")
     axis = normalize_axis(axis, log_probs.ndim)
@@ -355,8 +365,8 @@ def softmax_focal_loss(logits, labels, /, *, alpha=None, gamma=2.0, axis=-1, red
     for confident predictions; the gradient here stays finite for
     :math:`γ < 1` at any logit.
     """
-    xp = array_namespace(logits, labels, alpha)
-    backend = backend_for(xp)
+    backend, (logits, labels, alpha) = _LOGITS_LABELS_ALPHA(logits, labels, alpha)
+    xp = backend.xp
     check_reduction(reduction)
     dtype = compute_dtype(xp, logits, "logits")
     axis = normalize_axis(axis, logits.ndim)
@@ -454,8 +464,8 @@ def kl_divergence(logits, target_probs, /, *, axis=-1, reduction="mean"):
     axis : int
     reduction : {"mean", "sum", "none"}
     """
-    xp = array_namespace(logits, target_probs)
-    backend = backend_for(xp)
+    backend, (logits, target_probs) = _LOGITS_TARGET_PROBS(logits, target_probs)
+    xp = backend.xp
     check_reduction(reduction)
     dtype = compute_dtype(xp, logits, "logits")
     axis = normalize_axis(axis, logits.ndim)
@@ -495,7 +505,8 @@ def smooth_labels(labels, epsilon, /, *, axis=-1):
     array([[0.03333334, 0.03333334, 0.93333334],
            [0.03333334, 0.93333334, 0.03333334]], dtype=float32)
     """
-    xp = array_namespace(labels)
+    backend, (labels,) = _LABELS(labels)
+    xp = backend.xp
     check_label_dtype(xp, labels)
     epsilon = check_number(epsilon, name="epsilon", low=0.0, high=1.0)
     axis = normalize_axis(axis, labels.ndim)

@@ -13,7 +13,8 @@ def assert_close(actual, desired, *, framework, dtype=None, like=None, rtol=1e-7
     the device of ``like`` when given; its shape equals ``desired``'s; its
     values are within ``rtol``/``atol`` of ``desired`` (NaN matches NaN).
     """
-    from .._lib.namespace import array_namespace, device
+    from .._compat import device
+    from ..backends import array_namespace
 
     xp = framework.xp
     got = array_namespace(actual)

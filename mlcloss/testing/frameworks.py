@@ -44,7 +44,7 @@ class Framework:
     @property
     def xp(self):
         """The array-API namespace mlcloss resolves for this framework's arrays."""
-        from .._lib.namespace import array_namespace
+        from ..backends import array_namespace
 
         return array_namespace(self.array(np.zeros(1)))
 
