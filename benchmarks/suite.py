@@ -35,7 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import mlcloss  # noqa: E402
 from benchmarks.timing import interleaved  # noqa: E402
-from mlcloss.capabilities import LOSSES  # noqa: E402
+from mlcloss.capabilities import LOSSES, REGISTRY  # noqa: E402
 
 SHAPES = {
     "256x1000": (256, 1000),
@@ -47,89 +47,104 @@ MODES = ("eager-forward", "eager-backward", "compiled-forward", "compiled-backwa
 BACKENDS = ("numpy", "torch", "jax", "tensorflow")
 
 
+BENCHED = [spec.name for spec in LOSSES if spec.bench is not False and spec.kind != "sampled"]
+"""The losses the suite times: every declared loss but those that opt out (``bench=False``)."""
+
+
+class Inputs:
+    """The benchmark inputs a declaration's ``bench(b)`` picks from, for (rows, classes), float32."""
+
+    def __init__(self, rows, classes, rng):
+        self.rows, self.classes, self.rng = rows, classes, rng
+        self.logits = rng.normal(size=(rows, classes)).astype(np.float32)
+        self.multi_hot = rng.random((rows, classes)) < min(0.1, 8 / classes * 4)
+        self.multi_hot_float = self.multi_hot.astype(np.float32)
+        self.index = rng.integers(0, classes, rows)
+
+    @property
+    def log_probs(self):
+        shifted = self.logits - self.logits.max(axis=1, keepdims=True)
+        return shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+
+    @property
+    def probs(self):
+        return self.rng.dirichlet(np.ones(self.classes), self.rows).astype(np.float32)
+
+    @property
+    def probabilities(self):
+        return 1 / (1 + np.exp(-self.logits))
+
+    @property
+    def similarities(self):
+        return np.tanh(self.logits)
+
+    @property
+    def targets(self):
+        return self.rng.normal(size=self.logits.shape).astype(np.float32)
+
+    def top_k(self, k):
+        """``[rows, k]`` distinct class indices a row."""
+        return np.argsort(self.rng.random((self.rows, self.classes)), axis=1)[:, :k]
+
+    def exactly(self, k):
+        """Bool labels with exactly ``k`` positives a row."""
+        out = np.zeros((self.rows, self.classes), bool)
+        out[np.arange(self.rows)[:, None], self.top_k(k)] = True
+        return out
+
+    def spans(self, x):
+        """``[rows // 9, 9, L, L]``: GlobalPointer's layout of ``L² = classes`` spans."""
+        length = int(round(self.classes**0.5))
+        return x.reshape(self.rows // 9, 9, length, length)
+
+
 def _inputs(name, rows, classes, rng):
-    """``(prediction, labels, options)`` in NumPy for the loss ``name`` at (rows, classes)."""
-    x = rng.normal(size=(rows, classes)).astype(np.float32)
-    multi_hot = rng.random((rows, classes)) < min(0.1, 8 / classes * 4)
-    index = rng.integers(0, classes, rows)
-    if name in ("softmax_cross_entropy", "softmax_focal_loss"):
-        return x, index, {}
-    if name == "nll_loss":
-        shifted = x - x.max(axis=1, keepdims=True)
-        return shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True)), index, {}
-    if name == "kl_divergence":
-        probs = rng.dirichlet(np.ones(classes), rows).astype(np.float32)
-        return x, probs, {}
-    if name == "binary_cross_entropy":
-        return 1 / (1 + np.exp(-x)), multi_hot.astype(np.float32), {}
-    if name == "sparse_multilabel_categorical_crossentropy":
-        return x, np.argsort(rng.random((rows, classes)), axis=1)[:, :8], {}
-    if name == "global_pointer_crossentropy":
-        length = int(round(classes**0.5))
-        spans = x.reshape(rows // 9, 9, length, length)
-        return spans, multi_hot.reshape(spans.shape), {}
-    if name == "combinatorial_softmax_crossentropy":
-        exactly = np.zeros((rows, classes), bool)
-        exactly[
-            np.arange(rows)[:, None], np.argsort(rng.random((rows, classes)), axis=1)[:, :4]
-        ] = 1
-        return x, exactly, {"k": 4}
-    if name == "pairwise_hinge_loss":
-        return x[:, :1], x[:, 1:], {}
-    if name == "circle_loss":
-        return np.tanh(x), multi_hot, {}
-    if name in ("hinge_loss", "unified_pairwise_loss"):
-        return x, multi_hot, {}
-    if name == "squared_error":
-        return x, rng.normal(size=x.shape).astype(np.float32), {}
-    return x, multi_hot.astype(np.float32), {}  # sigmoid CE, focal, ASL, dense ZLPR
+    """``(prediction, labels, options)`` in NumPy for the loss ``name`` at (rows, classes):
+    the declaration's ``bench``, by default logits and float 0/1 labels."""
+    b = Inputs(rows, classes, rng)
+    bench = REGISTRY[name].bench
+    return (b.logits, b.multi_hot_float, {}) if bench is None else bench(b)
+
+
+class _Peers:
+    """The modules a declaration's ``timed_against`` reads (``m.F``, ``m.optax``...), imported
+    when first read."""
+
+    def __getattr__(self, name):
+        if name == "F":
+            import torch.nn.functional as F
+
+            return F
+        if name == "tf":
+            import tensorflow as tf
+
+            return tf
+        if name in ("seeds_dense", "seeds_sparse"):
+            from benchmarks.zlpr_dense_torch import seeds_dense
+            from benchmarks.zlpr_sparse_torch import seeds_sparse
+
+            return {"seeds_dense": seeds_dense, "seeds_sparse": seeds_sparse}[name]
+        return importlib.import_module(name)
 
 
 def _peer(backend, name):
-    """The framework's own loss (mean) for ``name`` as ``f(prediction, labels)``, or None."""
-    if backend == "torch":
-        import torch.nn.functional as F
+    """The framework's own loss (its mean) for ``name`` as ``f(prediction, labels)``, or None."""
+    peer = REGISTRY[name].timed_against.get(backend)
+    if peer is None:
+        return None
+    modules = _Peers()
 
-        from benchmarks.zlpr_dense_torch import seeds_dense
-        from benchmarks.zlpr_sparse_torch import seeds_sparse
+    def mean(x, t):
+        out = peer(modules, x, t)
+        return (
+            out
+            if out.ndim == 0
+            else out.mean()
+            if backend != "tensorflow"
+            else modules.tf.reduce_mean(out)
+        )
 
-        return {
-            "softmax_cross_entropy": F.cross_entropy,
-            "nll_loss": F.nll_loss,
-            "kl_divergence": lambda x, t: F.kl_div(x.log_softmax(-1), t, reduction="batchmean"),
-            "sigmoid_cross_entropy": F.binary_cross_entropy_with_logits,
-            "binary_cross_entropy": F.binary_cross_entropy,
-            "squared_error": F.mse_loss,
-            "multilabel_categorical_crossentropy": lambda x, t: seeds_dense(t, x).mean(),
-            "sparse_multilabel_categorical_crossentropy": lambda x, t: seeds_sparse(x, t).mean(),
-            "global_pointer_crossentropy": lambda x, t: seeds_dense(
-                t.flatten(2).float(), x.flatten(2)
-            ).mean(),
-        }.get(name)
-    if backend == "jax":
-        import optax
-
-        return {
-            "softmax_cross_entropy": lambda x, t: optax.softmax_cross_entropy_with_integer_labels(
-                x, t
-            ).mean(),
-            "sigmoid_cross_entropy": lambda x, t: optax.sigmoid_binary_cross_entropy(x, t).mean(),
-            "sigmoid_focal_loss": lambda x, t: optax.sigmoid_focal_loss(x, t).mean(),
-            "squared_error": lambda x, t: (2 * optax.l2_loss(x, t)).mean(),
-        }.get(name)
-    if backend == "tensorflow":
-        import tensorflow as tf
-
-        return {
-            "softmax_cross_entropy": lambda x, t: tf.reduce_mean(
-                tf.nn.sparse_softmax_cross_entropy_with_logits(t, x)
-            ),
-            "sigmoid_cross_entropy": lambda x, t: tf.reduce_mean(
-                tf.nn.sigmoid_cross_entropy_with_logits(t, x)
-            ),
-            "squared_error": lambda x, t: tf.reduce_mean(tf.square(x - t)),
-        }.get(name)
-    return None
+    return mean
 
 
 class _Runner:
@@ -330,7 +345,7 @@ def main(argv=None) -> int:
         prog="mlcloss bench --suite", description=__doc__.split("\n\n")[0]
     )
     installed = [b for b in BACKENDS if b == "numpy" or importlib.util.find_spec(b)]
-    names = [spec.name for spec in LOSSES]
+    names = BENCHED
     parser.add_argument("--backends", default=",".join(installed))
     parser.add_argument("--losses", default=",".join(names))
     parser.add_argument("--shapes", default=",".join(SHAPES))

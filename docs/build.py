@@ -1,7 +1,9 @@
 """Generate the documentation's tables and plots into docs/generated/ (run before ``mkdocs build``).
 
-- ``support.md``: the support matrix, from the capability table
+- ``support.md``: the support matrix, from the registry of declared losses
   (:mod:`mlcloss.capabilities`) and the conformance report;
+- ``peers.md``: the migration table, every declared loss beside the peers its
+  declaration names;
 - ``report.md``: the conformance report (:func:`mlcloss.testing.report.report`)
   on every installed framework;
 - ``benchmarks.md`` and ``plots/benchmarks.png``: the performance targets from
@@ -167,11 +169,11 @@ def plots():
 
 
 def support(result) -> str:
-    """The support matrix: a row per loss of the capability table."""
+    """The support matrix: a row per declared loss (its kind, labels, options, classes)."""
     columns = [c for c in result["columns"]]
-    head = "| loss | labels | options | " + " | ".join(columns)
-    head += " | `mlcloss.torch` | `mlcloss.keras` | closed-form gradient |"
-    lines = [head, "|" + " --- |" * (6 + len(columns))]
+    head = "| loss | kind | labels | options | " + " | ".join(columns)
+    head += " | `mlcloss.torch` | `mlcloss.keras` | gradient |"
+    lines = [head, "|" + " --- |" * (7 + len(columns))]
     labels = {
         "dense": "dense",
         "index": "class indices",
@@ -189,15 +191,26 @@ def support(result) -> str:
             else:
                 cells.append("✗")
         options = ", ".join(f"`{p.name}`" for p in spec.options)
-        keras = f"`{spec.class_name}`" if spec.keras else "—"
-        # NumPy's report cells carry a gradient only where mlcloss.value_and_grad has one
-        closed = rows and all("gradient_error" in (row["numpy"] or {}) for row in rows)
-        gradient = "closed form" if closed else "autodiff"
+        module = f"`{spec.class_name}`" if spec.modules else "—"
+        keras = f"`{spec.class_name}`" if spec.modules and spec.keras else "—"
+        gradient = "closed form" if spec.closed_form else "autodiff"
         lines.append(
-            f"| `{spec.name}` | {labels[spec.labels]} | {options} | "
+            f"| `{spec.name}` | {spec.kind} | {labels[spec.labels]} | {options} | "
             + " | ".join(cells)
-            + f" | `{spec.class_name}` | {keras} | {gradient} |"
+            + f" | {module} | {keras} | {gradient} |"
         )
+    return "\n".join(lines) + "\n"
+
+
+def peers() -> str:
+    """The migration table: a row per declared loss and peer (framework, call, mlcloss call)."""
+    lines = ["| framework | their loss | mlcloss |", "| --- | --- | --- |"]
+    rows = sorted(
+        (framework, call, spec.name) for spec in LOSSES for framework, call in spec.peers.items()
+    )
+    for framework, call, name in rows:
+        call = call.replace("|", "\\|")
+        lines.append(f"| {framework} | `{call}` | `mlcloss.{name}` |")
     return "\n".join(lines) + "\n"
 
 
@@ -240,6 +253,7 @@ def main() -> int:
     result = conformance.report()
     (OUT / "report.md").write_text(report_table(result))
     (OUT / "support.md").write_text(support(result))
+    (OUT / "peers.md").write_text(peers())
     (OUT / "benchmarks.md").write_text(benchmarks())
     print(f"docs/build.py: wrote {sorted(p.name for p in OUT.rglob('*') if p.is_file())}")
     return 0 if result["all_agree"] else 1

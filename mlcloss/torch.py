@@ -22,7 +22,7 @@ import inspect
 
 import torch
 
-from .capabilities import LOSSES
+from .capabilities import MODULES
 
 __all__ = ["Loss"]
 
@@ -79,7 +79,7 @@ def _option(parameter):
     return f"``{parameter.name}={parameter.default!r}``"
 
 
-for _spec in LOSSES:
+for _spec in MODULES:
     globals()[_spec.class_name] = _module_class(_spec)
     __all__.append(_spec.class_name)
 del _spec

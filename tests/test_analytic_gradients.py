@@ -17,25 +17,10 @@ import pytest
 from cases import CASES, LOGITS, SOFT  # tests/ is on sys.path
 
 import mlcloss
+from mlcloss.capabilities import LOSSES
 from mlcloss.testing import FRAMEWORKS
 
-ANALYTIC = {  # the losses with a closed form (the rest go through autograd either way)
-    mlcloss.asymmetric_loss,
-    mlcloss.binary_cross_entropy,
-    mlcloss.circle_loss,
-    mlcloss.global_pointer_crossentropy,
-    mlcloss.hinge_loss,
-    mlcloss.kl_divergence,
-    mlcloss.multilabel_categorical_crossentropy,
-    mlcloss.nll_loss,
-    mlcloss.sigmoid_cross_entropy,
-    mlcloss.sigmoid_focal_loss,
-    mlcloss.softmax_cross_entropy,
-    mlcloss.softmax_focal_loss,
-    mlcloss.sparse_multilabel_categorical_crossentropy,
-    mlcloss.squared_error,
-    mlcloss.unified_pairwise_loss,
-}
+ANALYTIC = {spec.function for spec in LOSSES if spec.closed_form}  # the rest: autograd
 ANALYTIC_CASES = sorted(name for name, case in CASES.items() if case[0] in ANALYTIC)
 
 

@@ -12,9 +12,9 @@ torch = pytest.importorskip("torch")
 from cases import CASES  # noqa: E402  (tests/ is on sys.path)
 
 import mlcloss.torch  # noqa: E402
-from mlcloss.capabilities import LOSSES  # noqa: E402
+from mlcloss.capabilities import MODULES  # noqa: E402
 
-SPECS = {spec.function: spec for spec in LOSSES}
+SPECS = {spec.function: spec for spec in MODULES}
 MODULE_CASES = sorted(name for name, case in CASES.items() if case[0] in SPECS)
 
 
@@ -32,11 +32,11 @@ def _module_and_inputs(name, dtype=torch.float64):
 
 
 def test_every_loss_of_the_table_has_a_module():
-    for spec in LOSSES:
+    for spec in MODULES:
         cls = getattr(mlcloss.torch, spec.class_name)
         assert issubclass(cls, torch.nn.Module) and cls.function is spec.function
         assert spec.class_name in mlcloss.torch.__all__
-    assert {SPECS[CASES[name][0]].name for name in MODULE_CASES} == {s.name for s in LOSSES}
+    assert {SPECS[CASES[name][0]].name for name in MODULE_CASES} == {s.name for s in MODULES}
 
 
 @pytest.mark.parametrize("name", MODULE_CASES)

@@ -1,1 +1,11 @@
-"""The loss functions, each written once against the array API standard."""
+"""The loss functions, each written once against the array API standard, one module a family.
+
+Importing this package imports every family, in the order of the documentation's
+tables; each declares its losses in :mod:`mlcloss._lib.registry` as it is imported.
+"""
+
+# isort: off
+from . import multilabel, softmax, binary, regression, margin  # noqa: F401
+from . import combinatorial, pairwise, sampled, linear  # noqa: F401
+
+# isort: on

@@ -223,16 +223,27 @@ def asymmetric(logits, labels, *, gamma_pos=0.0, gamma_neg=4.0, clip=0.05):
     return t * positive + (1 - t) * negative
 
 
-def kl(logits, target_probs):
-    """Σ_c t_c (log t_c - log p_c) per row, 0 log 0 = 0."""
+def kl(logits, target_probs, *, where=None):
+    """Σ_c t_c (log t_c - log p_c) per row, 0 log 0 = 0; ``where=False`` classes leave the
+    softmax and the sum (a row with no class left costs 0)."""
     s = np.asarray(logits, np.float64)
     t = np.asarray(target_probs, np.float64)
+    keep = np.ones(s.shape, bool) if where is None else np.broadcast_to(where, s.shape)
     out = np.zeros(s.shape[:-1])
     for row in np.ndindex(*s.shape[:-1]):
-        p = _softmax(s[row])
-        present = t[row] > 0
+        if not keep[row].any():
+            continue
+        p = np.zeros(s.shape[-1])
+        p[keep[row]] = _softmax(s[row][keep[row]])
+        present = (t[row] > 0) & keep[row]
         out[row] = math.fsum(t[row][present] * (np.log(t[row][present]) - np.log(p[present])))
     return out
+
+
+def huber(predictions, targets, *, delta=1.0):
+    """½ d² for |d| ≤ δ, δ (|d| − ½ δ) beyond, d = prediction − target, elementwise."""
+    d = np.asarray(predictions, np.float64) - np.asarray(targets, np.float64)
+    return np.where(np.abs(d) <= delta, 0.5 * d * d, delta * (np.abs(d) - 0.5 * delta))
 
 
 def hinge(scores, labels, *, margin=1.0):
