@@ -25,7 +25,7 @@ from .losses.multilabel import (
     sparse_multilabel_categorical_crossentropy,
 )
 from .losses.pairwise import circle_loss, unified_pairwise_loss
-from .losses.regression import squared_error
+from .losses.regression import absolute_error, huber_loss, squared_error
 from .losses.sampled import nce_loss, sampled_softmax_loss
 from .losses.softmax import (
     kl_divergence,
@@ -39,6 +39,7 @@ from .sampling import log_uniform_candidate_sampler
 __version__ = "0.1.0"
 
 __all__ = [
+    "absolute_error",
     "analytic_gradients",
     "array_namespace",
     "asymmetric_loss",
@@ -47,6 +48,7 @@ __all__ = [
     "combinatorial_softmax_crossentropy",
     "global_pointer_crossentropy",
     "hinge_loss",
+    "huber_loss",
     "kl_divergence",
     "linear_cross_entropy",
     "log_uniform_candidate_sampler",
