@@ -19,6 +19,8 @@ the native adapters.
 
 from __future__ import annotations
 
+import numbers
+
 from .._compat import compat, is_tensorflow_array, is_tensorflow_variable
 from ._generic import Backend
 
@@ -68,7 +70,12 @@ class Inputs:
                     f"another array-API library), received {type(a).__name__}; convert it "
                     "first, e.g. with numpy.asarray or your framework's asarray"
                 )
-        present = [a for a in arrays if type(a) not in _PASSIVE]
+        # NumPy scalars (np.float32(0.5)) given as options are numbers: the loss converts them
+        present = [
+            a
+            for i, a in enumerate(arrays)
+            if type(a) not in _PASSIVE and (i < self.required or not isinstance(a, numbers.Number))
+        ]
         adapter = _adapter_of(present)
         if adapter.name == "tensorflow" and any(map(is_tensorflow_variable, present)):
             return adapter, tuple(_read(a) for a in arrays)
@@ -114,7 +121,7 @@ def _adapter_of(arrays) -> Backend:
     if n_tf:
         if n_tf != len(arrays):
             raise TypeError(_mixed_message(arrays))
-        from .tensorflow import namespace
+        from .tensorflow_namespace import namespace
 
         return _adapter_for(namespace())
     try:
