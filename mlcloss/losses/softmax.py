@@ -14,13 +14,14 @@ Lin et al., "Focal Loss for Dense Object Detection", ICCV 2017.
 
 from __future__ import annotations
 
-from functools import partial
+import math
 
 from .._compat import device
-from .._lib.arguments import check_number, weight_array
+from .._lib.arguments import check_number, is_array, is_scalar, poison_options, weight_array
 from .._lib.dtypes import cast, compute_dtype
-from .._lib.gradients import EAGER, JAX, Rows, per_row, reduced
+from .._lib.gradients import EAGER, JAX, Rows, bind_options, per_row, reduced
 from .._lib.reduce import check_reduction, count_where
+from .._lib.registry import declare
 from .._lib.shapes import broadcast_like, class_axis_last, where_mask
 from .._lib.stable import log_where, masked_log_softmax, masked_logsumexp, masked_softmax
 from .._lib.validate import (
@@ -42,13 +43,59 @@ __all__ = [
     "softmax_focal_loss",
 ]
 
-_LOGITS_LABELS_CLASS_WEIGHTS_WHERE = Inputs("logits", "labels", optional=("class_weights", "where"))
+_LOGITS_LABELS_CLASS_WEIGHTS_WHERE = Inputs(
+    "logits", "labels", optional=("class_weights", "where", "label_smoothing")
+)
 _LOG_PROBS_LABELS_CLASS_WEIGHTS = Inputs("log_probs", "labels", optional=("class_weights",))
-_LOGITS_LABELS_ALPHA = Inputs("logits", "labels", optional=("alpha",))
-_LOGITS_TARGET_PROBS = Inputs("logits", "target_probs")
-_LABELS = Inputs("labels")
+_LOGITS_LABELS_ALPHA = Inputs("logits", "labels", optional=("alpha", "gamma"))
+_LOGITS_TARGET_PROBS_WHERE = Inputs("logits", "target_probs", optional=("where",))
+_LABELS = Inputs("labels", optional=("epsilon",))
 
 
+@declare(
+    kind="class-set",
+    labels="dense-or-index",
+    arrays=("class_weights",),
+    peers={
+        "torch": "torch.nn.functional.cross_entropy",
+        "keras": "keras.losses.CategoricalCrossentropy, SparseCategoricalCrossentropy (from_logits=True)",
+        "optax": "optax.softmax_cross_entropy, softmax_cross_entropy_with_integer_labels",
+        "tf.nn": "tf.nn.softmax_cross_entropy_with_logits, sparse_softmax_cross_entropy_with_logits",
+    },
+    cases=lambda ex: {
+        "softmax-ce-index": ex.case(
+            ex.LOGITS,
+            ex.CLASS,
+            class_weights=ex.CLASS_W,
+            where=ex.WHERE_CLASS,
+            ignore_index=-100,
+            label_smoothing=0.1,
+            expected=ex.oracles.softmax_ce(
+                ex.LOGITS,
+                ex.CLASS,
+                class_weights=ex.CLASS_W,
+                ignore_index=-100,
+                label_smoothing=0.1,
+                where=ex.WHERE_CLASS,
+            ),
+        ),
+        "softmax-ce-probabilities": ex.case(
+            ex.LOGITS,
+            ex.PROBS,
+            where=ex.WHERE,
+            label_smoothing=0.2,
+            expected=ex.oracles.softmax_ce(
+                ex.LOGITS, ex.PROBS, label_smoothing=0.2, where=ex.WHERE
+            ),
+        ),
+    },
+    bench=lambda b: (b.logits, b.index, {}),
+    timed_against={
+        "torch": lambda m, x, t: m.F.cross_entropy(x, t),
+        "jax": lambda m, x, t: m.optax.softmax_cross_entropy_with_integer_labels(x, t),
+        "tensorflow": lambda m, x, t: m.tf.nn.sparse_softmax_cross_entropy_with_logits(t, x),
+    },
+)
 def softmax_cross_entropy(
     logits,
     labels,
@@ -83,19 +130,31 @@ def softmax_cross_entropy(
     ``tf.nn.softmax_cross_entropy_with_logits``, and optax's
     ``softmax_cross_entropy_with_integer_labels``.
 
+    The log-softmax is computed from the shifted logits
+    :math:`z = s - \max_c s_c`, :math:`\log p_c = z_c - \log \sum_{c'} e^{z_{c'}}`,
+    so the largest exponential is exactly 1: nothing overflows, and equal
+    logits of 1e8 give exactly :math:`\log C`. The gradient is the familiar
+    :math:`∂L/∂s = (\sum_c a_c)\, p - a` for the row's (weighted, smoothed)
+    target :math:`a`, i.e. :math:`p - e_y` for a plain class index.
+
     Parameters
     ----------
     logits : array ``[..., C, ...]``
-        Unnormalised scores :math:`s`.
+        Unnormalised scores :math:`s`, no softmax applied; real floating
+        (16-bit logits are computed in float32).
     labels : array
         Integer ``logits.shape`` without ``axis`` (class indices), or
         floating ``logits.shape`` (probabilities in [0, 1]). The dtype decides.
-    axis : int
-        The class axis (torch puts it at 1, TensorFlow at -1).
+    axis : int or tuple of ints
+        The class axis (torch puts it at 1, TensorFlow at -1). A tuple
+        makes those axes together the classes (optax's ``axis=(1, 3)``):
+        integer labels then index the classes row-major over them.
     label_smoothing : float in [0, 1]
-        :math:`ε`, mixed in as a uniform distribution over the classes.
+        :math:`ε`, mixed in as a uniform distribution over the classes
+        (default 0); 0.1 is the usual choice.
     class_weights : array ``[C]`` or sequence, optional
-        :math:`w`, a weight per class.
+        :math:`w`, a weight per class, e.g. inverse class frequencies for an
+        imbalanced task.
     ignore_index : int, optional
         Integer labels equal to it contribute 0 and leave the mean's
         denominator (torch uses -100 by default; here nothing is ignored
@@ -107,6 +166,16 @@ def softmax_cross_entropy(
         with no class left contributes 0 and leaves the mean.
     reduction : {"mean", "sum", "none"}
         ``"none"`` returns one loss per row (``logits.shape`` without ``axis``).
+        ``"sum"`` adds the rows and ``"mean"`` divides that sum by the
+        rows' count as above (the summed :math:`w_y` of the rows kept).
+
+    Returns
+    -------
+    array
+        For ``reduction="none"`` one loss per row, ``logits.shape`` without
+        ``axis`` (0 for an ignored row); for ``"mean"`` and ``"sum"`` a 0-d
+        array. float32 for 16-bit or float32 logits, float64 for float64
+        logits.
 
     Notes
     -----
@@ -117,9 +186,16 @@ def softmax_cross_entropy(
     logits when smoothing: smoothing mass on a ``-inf`` logit is infinite,
     as in torch.
 
+    References
+    ----------
+    Szegedy et al., "Rethinking the Inception Architecture for Computer
+    Vision", CVPR 2016, arXiv:1512.00567 (label smoothing). Müller,
+    Kornblith & Hinton, "When Does Label Smoothing Help?", NeurIPS 2019,
+    arXiv:1906.02629.
+
     Examples
     --------
-    The torch notes' example (seed 002): 0.7679 and 0.9459, mean 0.8569.
+    A worked example: 0.7679 and 0.9459, mean 0.8569.
 
     >>> import numpy as np, mlcloss
     >>> logits = np.array([[0.1, 0.2, 0.7], [0.4, 0.5, 0.1]])
@@ -127,15 +203,40 @@ def softmax_cross_entropy(
     array([0.7679, 0.9459])
     >>> mlcloss.softmax_cross_entropy(logits, np.array([2, 1])).round(4)
     np.float64(0.8569)
+
+    Probability labels, label smoothing (the same as smoothing the one-hot
+    labels first), and a class masked out of each row's softmax:
+
+    >>> probs = np.array([[0.0, 0.0, 1.0], [0.5, 0.5, 0.0]])
+    >>> mlcloss.softmax_cross_entropy(logits, probs, reduction="none").round(4)
+    array([0.7679, 0.9959])
+    >>> mlcloss.softmax_cross_entropy(logits, np.array([2, 1]), label_smoothing=0.1,
+    ...                               reduction="none").round(4)
+    array([0.8046, 0.9626])
+    >>> mlcloss.softmax_cross_entropy(logits, np.array([2, 1]), where=np.array([False, True, True]),
+    ...                               reduction="none").round(4)
+    array([0.4741, 0.513 ])
     """
-    backend, (logits, labels, class_weights, where) = _LOGITS_LABELS_CLASS_WEIGHTS_WHERE(
-        logits, labels, class_weights, where
+    backend, (logits, labels, class_weights, where, label_smoothing) = (
+        _LOGITS_LABELS_CLASS_WEIGHTS_WHERE(logits, labels, class_weights, where, label_smoothing)
     )
     xp = backend.xp
+    if isinstance(axis, tuple):  # several class axes (optax's axis=(1, 3)): one flat class axis
+        logits, labels, where = _merge_class_axes(xp, logits, labels, where, axis)
+        axis = -1
     check_reduction(reduction)
     dtype = compute_dtype(xp, logits, "logits")
     axis = normalize_axis(axis, logits.ndim)
-    epsilon = check_number(label_smoothing, name="label_smoothing", low=0.0, high=1.0)
+    epsilon = check_number(
+        label_smoothing,
+        name="label_smoothing",
+        low=0.0,
+        high=1.0,
+        backend=backend,
+        like=logits,
+        dtype=dtype,
+    )
+    smoothing = is_array(epsilon) or epsilon > 0  # an array may hold any ε: the general form
     weights = _class_weights(xp, class_weights, logits, dtype, axis)
     valid = class_axis_last(xp, where_mask(xp, where, logits), axis)
     if xp.isdtype(labels.dtype, "integral"):
@@ -148,18 +249,16 @@ def softmax_cross_entropy(
             valid,
             like=logits,
             axis=axis,
-            all_kept=epsilon == 0,
+            all_kept=not smoothing,
         )
+        bad = poison_options(xp, backend, bad, epsilon)
         spread = None
-        if epsilon > 0:  # ε/V on the rows that count, V the classes each row has
+        if smoothing:  # ε/V on the rows that count, V the classes each row has
             classes = logits.shape[axis] if valid is None else _count_classes(xp, valid, dtype)
             spread = xp.astype(keep, dtype) * (epsilon / classes)
-        rows = Rows(
-            partial(_index_rows, epsilon=epsilon),
-            partial(_index_gradient, epsilon=epsilon),
-            autodiff=JAX,
-        )
-        arrays = (index, keep, label_weight, weights, valid, spread)
+        value, gradient, options = bind_options(_index_rows, _index_gradient, epsilon=epsilon)
+        rows = Rows(value, gradient, autodiff=JAX)
+        arrays = (index, keep, label_weight, weights, valid, spread, *options)
         count = None if label_weight is None else xp.sum(label_weight)
         return reduced(
             xp, backend, rows, logits, *arrays, axis=axis, reduction=reduction, count=count, bad=bad
@@ -167,8 +266,8 @@ def softmax_cross_entropy(
 
     _check_probability_labels(xp, labels, logits, ignore_index)
     t = class_axis_last(xp, cast(xp, labels, dtype), axis)
-    bad = _check_distribution(xp, backend, t)
-    if epsilon > 0:
+    bad = poison_options(xp, backend, _check_distribution(xp, backend, t), epsilon)
+    if smoothing:
         classes = (
             logits.shape[axis] if valid is None else _count_classes(xp, valid, dtype)[..., None]
         )
@@ -245,6 +344,25 @@ def _probability_gradient(xp, backend, x, saved, g, t, weights, valid):
 _PROBABILITY_ROWS = Rows(_probability_rows, _probability_gradient, autodiff=JAX)
 
 
+@declare(
+    kind="class-set",
+    labels="dense-or-index",
+    arrays=("class_weights",),
+    peers={"torch": "torch.nn.functional.nll_loss"},
+    cases=lambda ex: {
+        "nll": ex.case(
+            ex.LOGITS,
+            ex.CLASS,
+            class_weights=ex.CLASS_W,
+            ignore_index=-100,
+            expected=ex.oracles.nll(
+                ex.LOGITS, ex.CLASS, class_weights=ex.CLASS_W, ignore_index=-100
+            ),
+        )
+    },
+    bench=lambda b: (b.log_probs, b.index, {}),
+    timed_against={"torch": lambda m, x, t: m.F.nll_loss(x, t)},
+)
 def nll_loss(
     log_probs, labels, /, *, axis=-1, class_weights=None, ignore_index=None, reduction="mean"
 ):
@@ -255,16 +373,39 @@ def nll_loss(
     with the class axis at ``axis`` (torch: 1). ``softmax_cross_entropy`` is
     this after a log-softmax, computed in one step.
 
+    With :math:`\log p` = ``log_probs``, :math:`y` = ``labels`` and
+    :math:`w` = ``class_weights`` (1 without), the loss picks one entry per
+    row and its gradient is :math:`-w_y` at that entry, 0 elsewhere. The
+    function does not check that the rows are normalised: any scores work,
+    so it is also the "pick the label's entry" half of a cross-entropy.
+
     Parameters
     ----------
     log_probs : array ``[..., C, ...]``
-        :math:`\log p`, e.g. a log-softmax output.
+        :math:`\log p`, e.g. a log-softmax output; real floating (16-bit
+        inputs are computed in float32).
     labels : integer array, ``log_probs.shape`` without ``axis``
+        Class indices :math:`y` in ``[0, C)`` (or ``ignore_index``).
     axis : int
+        The class axis of ``log_probs`` (default -1, the last; torch's
+        ``nll_loss`` uses 1).
     class_weights : array ``[C]`` or sequence, optional
+        :math:`w`, a weight per class: a row's loss is scaled by its label's
+        weight and ``"mean"`` divides by the summed weights, as in torch.
     ignore_index : int, optional
         Labels equal to it contribute 0 and leave the mean's denominator.
     reduction : {"mean", "sum", "none"}
+        ``"none"`` keeps one loss per row, ``"sum"`` adds them and
+        ``"mean"`` divides that sum by :math:`\sum w_y` over the rows kept
+        (their number without ``class_weights``).
+
+    Returns
+    -------
+    array
+        For ``reduction="none"`` one loss per row, ``log_probs.shape``
+        without ``axis`` (0 for an ignored row); for ``"mean"`` and ``"sum"``
+        a 0-d array. float32 for 16-bit or float32 inputs, float64 for
+        float64 inputs.
 
     Notes
     -----
@@ -272,13 +413,21 @@ def nll_loss(
 
     Examples
     --------
-    Seed 002's ``NLLLoss`` on ``LogSoftmax`` outputs:
+    A worked example, ``NLLLoss`` on ``LogSoftmax`` outputs:
 
     >>> import numpy as np, mlcloss
     >>> logits = np.array([[0.3, 0.4, 0.3], [0.7, 0.1, 0.2]])
     >>> log_probs = logits - np.log(np.exp(logits).sum(axis=1, keepdims=True))
     >>> mlcloss.nll_loss(log_probs, np.array([0, 2]), reduction="none").round(4)
     array([1.1331, 1.2679])
+
+    A class weight of 2 on class 0 doubles the first row's loss and its
+    share of the mean's denominator, (2.2661 + 1.2679) / 3:
+
+    >>> mlcloss.nll_loss(log_probs, np.array([0, 2]), class_weights=[2.0, 1.0, 1.0]).round(4)
+    np.float64(1.178)
+    >>> mlcloss.nll_loss(log_probs, np.array([0, -100]), ignore_index=-100).round(4)
+    np.float64(1.1331)
     """
     backend, (log_probs, labels, class_weights) = _LOG_PROBS_LABELS_CLASS_WEIGHTS(
         log_probs, labels, class_weights
@@ -326,6 +475,31 @@ def _nll_gradient(xp, backend, log_p, saved, g, index, keep, label_weight):
 _NLL_ROWS = Rows(_nll_rows, _nll_gradient, autodiff=JAX)
 
 
+@declare(
+    kind="class-set",
+    labels="dense-or-index",
+    arrays=("alpha",),
+    peers={"keras": "keras.losses.CategoricalFocalCrossentropy(from_logits=True)"},
+    cases=lambda ex: {
+        "softmax-focal": ex.case(
+            ex.LOGITS,
+            ex.PROBS,
+            gamma=0.5,
+            alpha=0.3,
+            expected=ex.oracles.softmax_focal(ex.LOGITS, ex.PROBS, alpha=0.3, gamma=0.5),
+        ),
+        "softmax-focal-index": ex.case(
+            ex.LOGITS,
+            ex.CLASS_ALL,
+            alpha=ex.CLASS_W / 2,
+            gamma=1.5,
+            expected=ex.oracles.softmax_focal(
+                ex.LOGITS, ex.CLASS_ALL, alpha=ex.CLASS_W / 2, gamma=1.5
+            ),
+        ),
+    },
+    bench=lambda b: (b.logits, b.index, {}),
+)
 def softmax_focal_loss(logits, labels, /, *, alpha=None, gamma=2.0, axis=-1, reduction="mean"):
     r"""Focal loss over a softmax: cross-entropy down-weighted on easy classes.
 
@@ -335,21 +509,39 @@ def softmax_focal_loss(logits, labels, /, *, alpha=None, gamma=2.0, axis=-1, red
         \qquad p = \operatorname{softmax}(s)
 
     with :math:`t` the one-hot of integer ``labels`` or floating
-    probability ``labels``. This is Keras 3's
+    probability ``labels``, :math:`s` the logits, :math:`α` = ``alpha``
+    (1 without) and :math:`γ` = ``gamma``. The factor
+    :math:`(1 - p_c)^γ` is near 0 where the model already gives the target
+    class a high probability, so the rows it gets right with confidence
+    weigh little and the hard rows dominate. This is Keras 3's
     ``CategoricalFocalCrossentropy(from_logits=True)`` (whose default is
     ``alpha=0.25``; here ``alpha=None`` means no weighting).
 
     Parameters
     ----------
     logits : array ``[..., C, ...]``
+        Unnormalised scores :math:`s`, no softmax applied; real floating
+        (16-bit logits are computed in float32).
     labels : integer class indices (``logits.shape`` without ``axis``) or
         floating probabilities (``logits.shape``)
+        The targets :math:`t`: an integer array is one-hot encoded, a
+        floating one is used as the target distribution. The dtype decides.
     alpha : float, array ``[C]`` or sequence, optional
         :math:`α`: one factor for every class, or one per class.
     gamma : float ≥ 0
         :math:`γ`, the focusing exponent; 0 gives (α-weighted) cross-entropy.
     axis : int
+        The class axis (default -1, the last).
     reduction : {"mean", "sum", "none"}
+        ``"none"`` keeps one loss per row, ``"sum"`` adds them and
+        ``"mean"`` averages them.
+
+    Returns
+    -------
+    array
+        For ``reduction="none"`` one loss per row, ``logits.shape`` without
+        ``axis``; for ``"mean"`` and ``"sum"`` a 0-d array. float32 for
+        16-bit or float32 logits, float64 for float64 logits.
 
     Notes
     -----
@@ -364,16 +556,38 @@ def softmax_focal_loss(logits, labels, /, *, alpha=None, gamma=2.0, axis=-1, red
     :math:`p` to :math:`[10^{-7}, 1 - 10^{-7}]` instead, so the two differ
     for confident predictions; the gradient here stays finite for
     :math:`γ < 1` at any logit.
+
+    References
+    ----------
+    Lin, Goyal, Girshick, He & Dollár, "Focal Loss for Dense Object
+    Detection", ICCV 2017, arXiv:1708.02002.
+
+    Examples
+    --------
+    The first row is right with confidence and almost vanishes; the second,
+    nearly uniform, keeps half its cross-entropy:
+
+    >>> import numpy as np, mlcloss
+    >>> logits = np.array([[2.0, 0.5, -1.0], [0.2, 0.1, 0.0]])
+    >>> mlcloss.softmax_cross_entropy(logits, np.array([0, 2]), reduction="none").round(4)
+    array([0.2413, 1.2019])
+    >>> mlcloss.softmax_focal_loss(logits, np.array([0, 2]), reduction="none").round(4)
+    array([0.0111, 0.5879])
+    >>> mlcloss.softmax_focal_loss(logits, np.array([0, 2]), gamma=0.0, reduction="none").round(4)
+    array([0.2413, 1.2019])
     """
-    backend, (logits, labels, alpha) = _LOGITS_LABELS_ALPHA(logits, labels, alpha)
+    backend, (logits, labels, alpha, gamma) = _LOGITS_LABELS_ALPHA(logits, labels, alpha, gamma)
     xp = backend.xp
     check_reduction(reduction)
     dtype = compute_dtype(xp, logits, "logits")
     axis = normalize_axis(axis, logits.ndim)
-    gamma = check_number(gamma, name="gamma", low=0.0)
-    if alpha is None or isinstance(alpha, (int, float)):
-        alpha = check_number(alpha, name="alpha", allow_none=True)
-        if alpha is not None:
+    scalar = {"backend": backend, "like": logits, "dtype": dtype}
+    gamma = check_number(gamma, name="gamma", low=0.0, **scalar)
+    options = (gamma,)
+    if alpha is None or is_scalar(alpha):
+        alpha = check_number(alpha, name="alpha", allow_none=True, **scalar)
+        options += (alpha,)
+        if alpha is not None and not is_array(alpha):
             alpha = xp.asarray(alpha, dtype=dtype, device=device(logits))
     else:
         alpha = _class_weights(xp, alpha, logits, dtype, axis, name="alpha")
@@ -384,16 +598,18 @@ def softmax_focal_loss(logits, labels, /, *, alpha=None, gamma=2.0, axis=-1, red
         _check_probability_labels(xp, labels, logits, None)
         t = class_axis_last(xp, cast(xp, labels, dtype), axis)
         bad = _check_distribution(xp, backend, t)
-    rows = Rows(
-        partial(_focal_rows, gamma=gamma), partial(_focal_gradient, gamma=gamma), autodiff=EAGER
+    bad = poison_options(xp, backend, bad, *options)
+    value, gradient, options = bind_options(_focal_rows, _focal_gradient, gamma=gamma)
+    rows = Rows(value, gradient, autodiff=EAGER)
+    return reduced(
+        xp, backend, rows, logits, t, alpha, *options, axis=axis, reduction=reduction, bad=bad
     )
-    return reduced(xp, backend, rows, logits, t, alpha, axis=axis, reduction=reduction, bad=bad)
 
 
 def _focal_rows(xp, backend, x, t, alpha, *, gamma):
     r"""Rows of the softmax focal loss: :math:`\sum_c α_c t_c (1 - p_c)^γ (-\log p_c)`."""
     log_p = backend.log_softmax(x, -1)
-    if gamma == 0:
+    if not is_array(gamma) and gamma == 0:  # the focused form holds for γ = 0 too
         return _cross_entropy(xp, t, log_p, alpha, None), (log_p,)
     log_p, log_q, top = _log_softmax_and_complement(xp, backend, x, log_p)
     modulating = _focal_modulating(xp, log_q, gamma)
@@ -422,7 +638,7 @@ def _focal_gradient(xp, backend, x, saved, g, t, alpha, *, gamma):
     """
     log_p, *rest = saved
     a = t if alpha is None else t * alpha
-    if gamma == 0:
+    if not is_array(gamma) and gamma == 0:
         v = -a * per_row(g)
         return v - xp.exp(log_p) * xp.sum(v, axis=-1, keepdims=True)
     log_q, top = rest
@@ -445,46 +661,131 @@ def _focal_gradient(xp, backend, x, saved, g, t, alpha, *, gamma):
     return grad + xp.where(top, top_p * xp.exp(log_q_top) - top_q * p_top, others)
 
 
-def kl_divergence(logits, target_probs, /, *, axis=-1, reduction="mean"):
+@declare(
+    kind="class-set",
+    peers={
+        "torch": "torch.nn.functional.kl_div(log_softmax(s), t, reduction='batchmean')",
+        "keras": "keras.losses.KLDivergence on softmax(s)",
+        "optax": "optax.kl_divergence(log_softmax(s), t)",
+    },
+    cases=lambda ex: {
+        "kl": ex.case(ex.LOGITS, ex.PROBS, expected=ex.oracles.kl(ex.LOGITS, ex.PROBS)),
+        "kl-where": ex.case(
+            ex.LOGITS,
+            ex.PROBS,
+            where=ex.WHERE,
+            expected=ex.oracles.kl(ex.LOGITS, ex.PROBS, where=ex.WHERE),
+            count=int(ex.WHERE.any(axis=-1).sum()),
+        ),
+    },
+    bench=lambda b: (b.logits, b.probs, {}),
+    timed_against={
+        "torch": lambda m, x, t: m.F.kl_div(x.log_softmax(-1), t, reduction="batchmean")
+    },
+)
+def kl_divergence(logits, target_probs, /, *, axis=-1, where=None, reduction="mean"):
     r"""Kullback-Leibler divergence KL(t ‖ softmax(s)) per row.
 
     .. math::
 
         L = \sum_c t_c (\log t_c - \log p_c), \qquad 0 \log 0 = 0
 
+    with :math:`p = \operatorname{softmax}(s)` over the classes of ``axis``
+    (:math:`s` = ``logits``) and :math:`t` = ``target_probs``. It is the
+    cross-entropy :math:`-\sum_c t_c \log p_c` less the entropy of
+    :math:`t`, so it has the cross-entropy's gradient :math:`p - t` (for
+    rows of :math:`t` summing to 1) but is 0 when :math:`p = t`: the loss of
+    knowledge distillation, and of matching any target distribution.
     ``"mean"`` averages over rows (examples), which for 2-D inputs is
     torch's ``kl_div(log_softmax(s), t, reduction="batchmean")``; for more
     dimensions torch's ``batchmean`` divides by the first dimension only,
-    here by the number of rows.
+    here by the number of rows. :math:`\log p` is the log-softmax of the
+    shifted logits (see :func:`softmax_cross_entropy`), and a class with
+    :math:`t_c = 0` contributes exactly 0 whatever its logit.
 
     Parameters
     ----------
     logits : array ``[..., C, ...]``
+        Unnormalised scores :math:`s` of the model's distribution; real
+        floating (16-bit logits are computed in float32).
     target_probs : floating array, the shape of ``logits``, in [0, 1]
+        The target distribution :math:`t` along ``axis`` (for distillation,
+        the teacher's softmax).
     axis : int
+        The class axis (default -1, the last).
+    where : bool array broadcastable to ``logits``, optional
+        False removes that class from the softmax and from the sum (as in
+        :func:`softmax_cross_entropy`): the divergence is taken between the
+        distributions over the classes each row keeps. A row with no class
+        left costs 0 and leaves the mean.
     reduction : {"mean", "sum", "none"}
+        ``"none"`` keeps one divergence per row, ``"sum"`` adds them and
+        ``"mean"`` averages them over the rows with a class.
+
+    Returns
+    -------
+    array
+        For ``reduction="none"`` one divergence per row, ``logits.shape``
+        without ``axis``; for ``"mean"`` and ``"sum"`` a 0-d array. float32
+        for 16-bit or float32 logits, float64 for float64 logits.
+
+    References
+    ----------
+    Kullback & Leibler, "On Information and Sufficiency", Annals of
+    Mathematical Statistics, 1951. Hinton, Vinyals & Dean, "Distilling the
+    Knowledge in a Neural Network", arXiv:1503.02531, 2015.
+
+    Examples
+    --------
+    For a one-hot target the divergence is the cross-entropy; otherwise it
+    is the cross-entropy less the target's entropy:
+
+    >>> import numpy as np, mlcloss
+    >>> logits = np.array([[0.1, 0.2, 0.7], [0.4, 0.5, 0.1]])
+    >>> targets = np.array([[0.2, 0.3, 0.5], [0.0, 1.0, 0.0]])
+    >>> mlcloss.kl_divergence(logits, targets, reduction="none").round(4)
+    array([0.0083, 0.9459])
+    >>> mlcloss.softmax_cross_entropy(logits, targets, reduction="none").round(4)
+    array([1.0379, 0.9459])
+    >>> mlcloss.kl_divergence(logits, targets).round(4)
+    np.float64(0.4771)
     """
-    backend, (logits, target_probs) = _LOGITS_TARGET_PROBS(logits, target_probs)
+    backend, (logits, target_probs, where) = _LOGITS_TARGET_PROBS_WHERE(logits, target_probs, where)
     xp = backend.xp
     check_reduction(reduction)
     dtype = compute_dtype(xp, logits, "logits")
     axis = normalize_axis(axis, logits.ndim)
     _check_probability_labels(xp, target_probs, logits, None, name="target_probs")
     t = class_axis_last(xp, cast(xp, target_probs, dtype), axis)
+    valid = class_axis_last(xp, where_mask(xp, where, logits), axis)
     bad = _check_distribution(xp, backend, t, name="target_probs")
-    return reduced(xp, backend, _KL_ROWS, logits, t, axis=axis, reduction=reduction, bad=bad)
+    count = None if valid is None else count_where(xp, xp.any(valid, axis=-1), dtype)
+    return reduced(
+        xp,
+        backend,
+        _KL_ROWS,
+        logits,
+        t,
+        valid,
+        axis=axis,
+        reduction=reduction,
+        count=count,
+        bad=bad,
+    )
 
 
-def _kl_rows(xp, backend, x, t):
-    r"""Rows of KL(t ‖ softmax(s)): :math:`\sum_c t_c \log t_c - \sum_c t_c \log p_c`."""
-    present = t > 0
+def _kl_rows(xp, backend, x, t, valid):
+    r"""Rows of KL(t ‖ softmax(s)): :math:`\sum_c t_c \log t_c - \sum_c t_c \log p_c` over the
+    classes ``valid`` keeps."""
+    present = t > 0 if valid is None else (t > 0) & valid
     neg_entropy = xp.sum(xp.where(present, t * log_where(xp, t, present), 0.0), axis=-1)
-    return neg_entropy + _cross_entropy(xp, t, backend.log_softmax(x, -1), None, None), ()
+    log_p = masked_log_softmax(xp, backend, x, where=valid)
+    return neg_entropy + _cross_entropy(xp, t, log_p, None, valid), ()
 
 
-def _kl_gradient(xp, backend, x, saved, g, t):
+def _kl_gradient(xp, backend, x, saved, g, t, valid):
     """∂L/∂s = (Σ_c t_c) p − t: the cross-entropy's (the entropy does not depend on s)."""
-    return _probability_gradient(xp, backend, x, saved, g, t, None, None)
+    return _probability_gradient(xp, backend, x, saved, g, t, None, valid)
 
 
 _KL_ROWS = Rows(_kl_rows, _kl_gradient, autodiff=JAX)
@@ -496,25 +797,94 @@ def smooth_labels(labels, epsilon, /, *, axis=-1):
     ``labels`` are one-hot or probability vectors along ``axis``; floating
     labels keep their dtype, bool and integer labels become float32.
 
+    With :math:`y` = ``labels`` and :math:`ε` = ``epsilon``, each row is
+    mixed with the uniform distribution over its :math:`V` classes: the
+    target class keeps :math:`1 - ε + ε / V`, every other class gets
+    :math:`ε / V`, and a row that summed to 1 still does. Training on the
+    smoothed targets stops the logits from growing without bound to reach
+    a probability of exactly 1, a regulariser that often improves
+    calibration. :func:`softmax_cross_entropy` with ``label_smoothing=ε``
+    gives the same loss without materialising the smoothed labels.
+
+    Parameters
+    ----------
+    labels : array
+        One-hot (bool, integer 0/1) or probability (floating) labels
+        :math:`y`, any shape, with the classes along ``axis``.
+    epsilon : float in [0, 1]
+        :math:`ε`, the probability mass moved to the uniform distribution
+        (0 leaves the labels unchanged; 0.1 is the usual choice).
+    axis : int
+        The class axis, whose size is :math:`V` (default -1, the last).
+
+    Returns
+    -------
+    array
+        The smoothed labels, the shape of ``labels``: the labels' dtype for
+        floating labels, float32 for bool and integer labels.
+
+    References
+    ----------
+    Szegedy et al., "Rethinking the Inception Architecture for Computer
+    Vision", CVPR 2016, arXiv:1512.00567, §7. Müller, Kornblith & Hinton,
+    "When Does Label Smoothing Help?", NeurIPS 2019, arXiv:1906.02629.
+
     Examples
     --------
-    Seed 003's example, ε = 0.1 over three classes:
+    A worked example, ε = 0.1 over three classes:
 
     >>> import numpy as np, mlcloss
     >>> mlcloss.smooth_labels(np.array([[0, 0, 1], [0, 1, 0]]), 0.1)
     array([[0.03333334, 0.03333334, 0.93333334],
            [0.03333334, 0.93333334, 0.03333334]], dtype=float32)
+
+    Floating labels keep their dtype; here the classes run along axis 0:
+
+    >>> mlcloss.smooth_labels(np.array([[0.0, 1.0], [1.0, 0.0]]), 0.2, axis=0)
+    array([[0.1, 0.9],
+           [0.9, 0.1]])
     """
     backend, (labels,) = _LABELS(labels)
     xp = backend.xp
     check_label_dtype(xp, labels)
-    epsilon = check_number(epsilon, name="epsilon", low=0.0, high=1.0)
     axis = normalize_axis(axis, labels.ndim)
     dtype = labels.dtype if xp.isdtype(labels.dtype, "real floating") else xp.float32
+    epsilon = check_number(
+        epsilon, name="epsilon", low=0.0, high=1.0, backend=backend, like=labels, dtype=dtype
+    )
     return (1 - epsilon) * cast(xp, labels, dtype) + epsilon / labels.shape[axis]
 
 
 # -- shared pieces ----------------------------------------------------------
+
+
+def _merge_class_axes(xp, logits, labels, where, axes):
+    """``logits``, ``labels`` and ``where`` with the class ``axes`` moved last and flattened.
+
+    The classes are numbered row-major over ``axes`` in increasing order, so
+    an integer label is the flat index of its class (``numpy.ravel_multi_index``
+    over those dimensions), as in optax. Floating labels and ``where`` move
+    with the logits; integer labels already lack the class axes.
+    """
+    if not axes:
+        raise ValueError("mlcloss: axis must name at least one class axis, received ()")
+    axes = sorted(normalize_axis(a, logits.ndim) for a in axes)
+    if len(set(axes)) != len(axes):
+        raise ValueError(f"mlcloss: axis must not repeat an axis, received {tuple(axes)}")
+    where = where_mask(xp, where, logits)
+    kept = [d for i, d in enumerate(logits.shape) if i not in axes]
+    classes = math.prod(logits.shape[a] for a in axes)
+    shape = (*(-1 if d is None else d for d in kept), classes)
+
+    def merged(x):
+        for moved, a in enumerate(axes):  # axis a now sits at a - moved
+            x = xp.moveaxis(x, a - moved, -1)
+        return xp.reshape(x, shape)
+
+    if not xp.isdtype(labels.dtype, "integral"):
+        check_same_shape(logits, labels, names=("logits", "labels"))
+        labels = merged(labels)
+    return merged(logits), labels, None if where is None else merged(where)
 
 
 def _count_classes(xp, valid, dtype):
