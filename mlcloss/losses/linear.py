@@ -25,7 +25,9 @@ from typing import Any
 from .._compat import device
 from .._lib.dtypes import cast, compute_dtype
 from .._lib.gradients import Analytic, differentiable
+from .._lib.indices import class_indices
 from .._lib.reduce import check_reduction, divisor, reduce
+from .._lib.registry import declare
 from .._lib.validate import check_ignore_index, check_index_dtype, check_values, poison_rows
 from ..backends import Inputs
 
@@ -34,6 +36,30 @@ __all__ = ["linear_cross_entropy"]
 _HIDDEN_WEIGHT_LABELS_BIAS = Inputs("hidden", "weight", "labels", optional=("bias",))
 
 
+@declare(
+    kind="class-set",
+    labels="index",
+    modules=False,
+    keras=False,
+    bench=False,  # three inputs: timed with its memory by benchmarks/targets.py
+    peers={
+        "torch": "torch.nn.functional.linear_cross_entropy",
+        "Liger": "LigerFusedLinearCrossEntropyLoss",
+        "cut-cross-entropy": "cut_cross_entropy.linear_cross_entropy",
+    },
+    cases=lambda ex: {
+        "linear-ce": ex.case(
+            ex.LOGITS,
+            ex.OUTPUT["weights"],
+            ex.LINEAR_LABELS,
+            chunk_size=7,
+            ignore_index=-100,
+            expected=ex.oracles.softmax_ce(
+                ex.LOGITS @ ex.OUTPUT["weights"].T, ex.LINEAR_LABELS, ignore_index=-100
+            ),
+        )
+    },
+)
 def linear_cross_entropy(
     hidden, weight, labels, /, *, bias=None, chunk_size=4096, ignore_index=None, reduction="mean"
 ):
@@ -63,6 +89,8 @@ def linear_cross_entropy(
     labels : integer array, ``hidden.shape[:-1]``
         Class indices :math:`y`.
     bias : array ``[V]``, optional
+        The per-class offset :math:`b` added to every row's logits, as
+        ``torch.nn.Linear.bias``; None (the default) for no bias.
     chunk_size : int ≥ 1
         Classes per block: memory ``N × chunk_size`` floats, fewer but larger
         matmuls as it grows.
@@ -70,6 +98,21 @@ def linear_cross_entropy(
         Labels equal to it contribute 0 and leave the mean's denominator.
     reduction : {"mean", "sum", "none"}
         ``"none"`` returns ``hidden.shape[:-1]``.
+        ``"sum"`` adds the rows and ``"mean"`` divides that sum by the
+        number of rows not ignored.
+
+    Returns
+    -------
+    array
+        For ``reduction="none"`` one loss per row, ``hidden.shape[:-1]``
+        (0 for an ignored row); for ``"mean"`` and ``"sum"`` a 0-d array.
+        float32 for 16-bit or float32 ``hidden``, float64 for float64.
+
+    References
+    ----------
+    Wijmans et al., "Cut Your Losses in Large-Vocabulary Language Models",
+    arXiv:2411.09009, 2024. Milakov & Gimelshein, "Online normalizer
+    calculation for softmax", arXiv:1805.02867, 2018.
 
     Examples
     --------
@@ -79,6 +122,17 @@ def linear_cross_entropy(
     >>> chunked = mlcloss.linear_cross_entropy(h, w, y, chunk_size=3)
     >>> bool(np.isclose(chunked, mlcloss.softmax_cross_entropy(h @ w.T, y)))
     True
+
+    With a bias, per row, and with an ignored row (padding):
+
+    >>> b = np.linspace(-1.0, 1.0, 10)
+    >>> mlcloss.linear_cross_entropy(h, w, y, bias=b, chunk_size=4, reduction="none").round(4)
+    array([3.3931, 0.8793, 4.276 ])
+    >>> mlcloss.softmax_cross_entropy(h @ w.T + b, y, reduction="none").round(4)
+    array([3.3931, 0.8793, 4.276 ])
+    >>> mlcloss.linear_cross_entropy(h, w, np.array([1, -100, 2]), ignore_index=-100,
+    ...                              reduction="none").round(4)
+    array([2.1884, 0.    , 4.2764])
     """
     backend, (hidden, weight, labels, bias) = _HIDDEN_WEIGHT_LABELS_BIAS(
         hidden, weight, labels, bias
@@ -108,24 +162,16 @@ def linear_cross_entropy(
         )
     rows_shape = tuple(labels.shape)
     flat_hidden = xp.reshape(hidden, (-1, hidden.shape[-1]))
-    flat_labels = xp.reshape(labels, (-1))
-    given = (
-        flat_labels != ignore_index
-        if ignore_index is not None
-        else xp.ones_like(flat_labels, dtype=xp.bool)
-    )
-    in_range = (flat_labels >= 0) & (flat_labels < classes)
-    expected = f"class indices in [0, {classes})"
-    if ignore_index is not None:
-        expected += f" or ignore_index={ignore_index}"
-    bad = check_values(xp, backend, given & ~in_range, name="labels", expected=expected)
-    keep = given & in_range
-    index = backend.as_index(xp.where(keep, flat_labels, 0))
+    flat_labels = xp.reshape(labels, (-1,))
+    index, keep, outside, expected = class_indices(xp, backend, flat_labels, classes, ignore_index)
+    bad = check_values(xp, backend, outside, name="labels", expected=expected)
     count = xp.sum(xp.astype(keep, dtype))
     op = _ChunkedLinearCrossEntropy(xp, backend, chunk_size, reduction, bias is not None)
     primals = (flat_hidden, weight) if bias is None else (flat_hidden, weight, bias)
     loss = differentiable(xp, backend, op, (*primals, index, keep, count, bad))
-    return xp.reshape(loss, rows_shape) if reduction == "none" else loss
+    if reduction == "none" and tuple(loss.shape) != tuple(rows_shape):
+        return xp.reshape(loss, rows_shape)
+    return loss
 
 
 @dataclass(frozen=True)

@@ -27,12 +27,15 @@ Entity Recognition", arXiv:2208.03054.
 
 from __future__ import annotations
 
+import numbers
 from functools import partial
 
 from .._compat import device
 from .._lib.dtypes import cast, compute_dtype
 from .._lib.gradients import Rows, per_row, reduced
+from .._lib.indices import class_indices
 from .._lib.reduce import check_reduction
+from .._lib.registry import declare
 from .._lib.shapes import broadcast_like, class_axis_last, where_mask
 from .._lib.stable import log1p_scaled, masked_max
 from .._lib.validate import (
@@ -62,6 +65,22 @@ _LOGITS_LABELS_MASK = Inputs("logits", "labels", optional=("mask",))
 _LOGITS_THRESHOLD = Inputs("logits", optional=("threshold",))
 
 
+@declare(
+    kind="class-set",
+    peers={"bert4keras": "multilabel_categorical_crossentropy(y_true, y_pred)"},
+    cases=lambda ex: {
+        "dense": ex.case(ex.LOGITS, ex.HARD, expected=ex.oracles.zlpr_pairwise(ex.LOGITS, ex.HARD)),
+        "dense-where-threshold": ex.case(
+            ex.LOGITS,
+            ex.HARD,
+            where=ex.WHERE,
+            threshold=0.3,
+            expected=ex.oracles.zlpr_pairwise(ex.LOGITS, ex.HARD, threshold=0.3, where=ex.WHERE),
+        ),
+        "soft": ex.case(ex.LOGITS, ex.SOFT, expected=ex.oracles.zlpr_soft(ex.LOGITS, ex.SOFT)),
+    },
+    timed_against={"torch": lambda m, x, t: m.seeds_dense(t, x)},
+)
 def multilabel_categorical_crossentropy(
     logits, labels, /, *, threshold=0.0, axis=-1, where=None, reduction="mean"
 ):
@@ -88,23 +107,31 @@ def multilabel_categorical_crossentropy(
     Parameters
     ----------
     logits : array, shape ``[..., C, ...]``
-        Real scores :math:`s`, no activation applied.
+        Real scores :math:`s`, no activation applied (no sigmoid: the loss
+        compares the raw scores with each other and with θ); real floating,
+        16-bit logits are computed in float32.
     labels : array, same shape as ``logits``
         Bool / integer 0-1 (hard) or floating in [0, 1] (soft).
+        The dtype decides which form is used.
     threshold : float or array broadcastable to ``logits``
         θ, the score separating predicted positives from negatives.
+        Default 0, so that the prediction rule is simply ``logits > 0``
+        (:func:`multilabel_predict`); an array, e.g. one per class, may be
+        learned.
     axis : int
-        The class axis.
+        The class axis (default -1, the last).
     where : bool array broadcastable to ``logits``, optional
         False marks classes that do not exist for that row: left out of both
         sums.
     reduction : {"mean", "sum", "none"}
         ``"none"`` returns one loss per row (``logits.shape`` without
-        ``axis``); ``"mean"`` averages those rows.
+        ``axis``); ``"mean"`` averages those rows and ``"sum"`` adds them.
 
     Returns
     -------
     array
+        For ``reduction="none"`` one loss per row, ``logits.shape`` without
+        ``axis``; for ``"mean"`` and ``"sum"`` a 0-d array.
         float32 for 16-bit or float32 logits, float64 for float64 logits.
 
     Notes
@@ -118,13 +145,33 @@ def multilabel_categorical_crossentropy(
     :math:`(1 - t_i) e^{s_i - L_{neg}} - t_i e^{-s_i - L_{pos}}` (see
     :mod:`mlcloss._lib.gradients`).
 
+    References
+    ----------
+    Su, 将“softmax+交叉熵”推广到多标签分类问题, kexue.fm/archives/7359, 2020
+    (the loss). Su, 多标签“Softmax+交叉熵”的软标签版本,
+    kexue.fm/archives/9064, 2022 (soft labels). Su et al., "ZLPR: A Novel
+    Loss for Multi-label Classification", arXiv:2208.02955, 2022. Su et
+    al., "Global Pointer: Novel Efficient Span-based Approach for Named
+    Entity Recognition", arXiv:2208.03054, §3 (class imbalance loss).
+
     Examples
     --------
+    A worked example with two positives per row:
+
     >>> import numpy as np, mlcloss
     >>> logits = np.array([[0.9, 0.1, 0.8, 0.3], [0.3, 0.2, 0.5, 0.7]])
     >>> labels = np.array([[1, 0, 1, 0], [0, 0, 1, 1]])
     >>> mlcloss.multilabel_categorical_crossentropy(logits, labels, reduction="none").round(4)
     array([1.8582, 2.0163])
+    >>> mlcloss.multilabel_categorical_crossentropy(logits, labels).round(4)
+    np.float64(1.9373)
+
+    Floating labels select the soft-label form; 0/1 soft labels give the
+    hard loss back:
+
+    >>> soft = np.array([[0.9, 0.1, 0.8, 0.2], [0.0, 0.0, 1.0, 1.0]])
+    >>> mlcloss.multilabel_categorical_crossentropy(logits, soft, reduction="none").round(4)
+    array([2.0009, 2.0163])
     """
     backend, (logits, labels, where, threshold) = _LOGITS_LABELS_WHERE_THRESHOLD(
         logits, labels, where, threshold
@@ -214,6 +261,23 @@ def _soft_gradient(xp, backend, x, saved, g, t, positive, valid, threshold, *, o
     return w_neg * neg - w_pos * pos
 
 
+@declare(
+    kind="class-set",
+    labels="index",
+    peers={"bert4keras": "sparse_multilabel_categorical_crossentropy(y_true, y_pred)"},
+    cases=lambda ex: {
+        "sparse": ex.case(
+            ex.LOGITS,
+            ex.INDEX,
+            ignore_index=-1,
+            expected=ex.oracles.zlpr_pairwise(
+                ex.LOGITS, ex.oracles.multi_hot(ex.INDEX, 6, ignore_index=-1)
+            ),
+        )
+    },
+    bench=lambda b: (b.logits, b.top_k(8), {}),
+    timed_against={"torch": lambda m, x, t: m.seeds_sparse(x, t)},
+)
 def sparse_multilabel_categorical_crossentropy(
     logits, labels, /, *, threshold=0.0, ignore_index=None, axis=-1, where=None, reduction="mean"
 ):
@@ -228,23 +292,46 @@ def sparse_multilabel_categorical_crossentropy(
         L = \log\Bigl(1 + \sum_{i \notin P} e^{s_i - θ}\Bigr)
           + \log\Bigl(1 + \sum_{j \in P} e^{θ - s_j}\Bigr)
 
-    with :math:`P` the set of indices in ``labels`` for that row.
+    with :math:`P` the set of indices in ``labels`` for that row, :math:`s`
+    the logits and θ the threshold. A row's labels cost K integers instead
+    of C booleans, and the positive term gathers only the K positive
+    logits. As in the dense form, each of the two sums is shifted by the
+    max of its own set before the exponentials and the log is taken as a
+    softplus, so nothing overflows and a tiny loss keeps its precision.
 
     Parameters
     ----------
     logits : array, shape ``[..., C]`` (class axis ``axis``)
+        Real scores :math:`s`, no activation applied; real floating (16-bit
+        logits are computed in float32).
     labels : integer array, shape ``[..., K]`` (positive axis ``axis``)
         Indices of the positive classes, any order. A repeated index counts
         once. Entries equal to ``ignore_index`` are padding.
+        Rows with fewer than K positives are padded up to K with
+        ``ignore_index``; the other dimensions are those of ``logits``.
     threshold : float or array broadcastable to ``logits``
+        θ, the score separating predicted positives from negatives
+        (default 0), as in :func:`multilabel_categorical_crossentropy`.
     ignore_index : int, optional
         The padding value. If it is itself a class index (bert4keras's
         ``mask_zero=True`` is ``ignore_index=0`` with class 0 reserved), that
         class is reserved: left out of the loss in every row.
     axis : int
+        The class axis of ``logits``, and the positive axis of ``labels``
+        (default -1, the last).
     where : bool array broadcastable to ``logits``, optional
         False marks classes that do not exist for that row.
+        They are left out of both sums, even when listed in ``labels``.
     reduction : {"mean", "sum", "none"}
+        ``"none"`` returns one loss per row (``logits.shape`` without
+        ``axis``); ``"mean"`` averages those rows and ``"sum"`` adds them.
+
+    Returns
+    -------
+    array
+        For ``reduction="none"`` one loss per row, ``logits.shape`` without
+        ``axis``; for ``"mean"`` and ``"sum"`` a 0-d array. float32 for
+        16-bit or float32 logits, float64 for float64 logits.
 
     Notes
     -----
@@ -256,6 +343,27 @@ def sparse_multilabel_categorical_crossentropy(
     are masked out of the logits by a scatter (the adapter's ``multi_hot``)
     and the negative term is summed directly, so sparse and dense agree to
     rounding in every regime.
+
+    References
+    ----------
+    Su, 多标签“Softmax+交叉熵”的稀疏版本, kexue.fm/archives/8888, 2022
+    (the sparse form, for GPLinker). Su, 将“softmax+交叉熵”推广到多标签分类问题,
+    kexue.fm/archives/7359, 2020 (the dense loss).
+
+    Examples
+    --------
+    The dense example of :func:`multilabel_categorical_crossentropy`, with
+    each row's positives listed by index; padding with ``ignore_index`` and
+    repeating an index change nothing:
+
+    >>> import numpy as np, mlcloss
+    >>> logits = np.array([[0.9, 0.1, 0.8, 0.3], [0.3, 0.2, 0.5, 0.7]])
+    >>> mlcloss.sparse_multilabel_categorical_crossentropy(
+    ...     logits, np.array([[0, 2], [2, 3]]), reduction="none").round(4)
+    array([1.8582, 2.0163])
+    >>> mlcloss.sparse_multilabel_categorical_crossentropy(
+    ...     logits, np.array([[0, 2, -1], [3, 2, 2]]), ignore_index=-1, reduction="none").round(4)
+    array([1.8582, 2.0163])
     """
     backend, (logits, labels, where, threshold) = _LOGITS_LABELS_WHERE_THRESHOLD(
         logits, labels, where, threshold
@@ -278,18 +386,8 @@ def sparse_multilabel_categorical_crossentropy(
     valid = class_axis_last(xp, where_mask(xp, where, logits), axis)
     labels = class_axis_last(xp, labels, axis)
     num_classes = logits.shape[axis]
-    given = (
-        labels != ignore_index if ignore_index is not None else xp.ones_like(labels, dtype=xp.bool)
-    )
-    in_range = (labels >= 0) & (labels < num_classes)
-    expected = f"class indices in [0, {num_classes})"
-    if ignore_index is not None:
-        expected += f" or ignore_index={ignore_index}"
-    bad = check_values(
-        xp, backend, xp.any(given & ~in_range, axis=-1), name="labels", expected=expected
-    )
-    keep = given & in_range
-    index = backend.as_index(xp.where(keep, labels, 0))
+    index, keep, outside, expected = class_indices(xp, backend, labels, num_classes, ignore_index)
+    bad = check_values(xp, backend, xp.any(outside, axis=-1), name="labels", expected=expected)
     negative = ~backend.multi_hot(index, keep, num_classes)
     if ignore_index is not None and 0 <= ignore_index < num_classes:
         classes = xp.arange(num_classes, device=device(labels))
@@ -322,6 +420,29 @@ def _sparse_gradient(xp, backend, x, saved, g, index, keep, negative, threshold,
     return backend.scatter_add_last(e_neg * neg, index, -e_pos * pos)
 
 
+@declare(
+    kind="class-set",
+    peers={"bert4keras": "global_pointer_crossentropy(y_true, y_pred)"},
+    cases=lambda ex: {
+        "global-pointer": ex.case(
+            ex.GP_LOGITS,
+            ex.GP_PAIRS,
+            mask=ex.GP_MASK,
+            sparse=True,
+            expected=ex.oracles.global_pointer(
+                ex.GP_LOGITS, ex.GP_PAIRS, mask=ex.GP_MASK, sparse=True
+            ),
+        ),
+        "global-pointer-dense": ex.case(
+            ex.GP_LOGITS,
+            ex.GP_DENSE,
+            mask=ex.GP_MASK,
+            expected=ex.oracles.global_pointer(ex.GP_LOGITS, ex.GP_DENSE, mask=ex.GP_MASK),
+        ),
+    },
+    bench=lambda b: (b.spans(b.logits), b.spans(b.multi_hot), {}),
+    timed_against={"torch": lambda m, x, t: m.seeds_dense(t.flatten(2).float(), x.flatten(2))},
+)
 def global_pointer_crossentropy(logits, labels, /, *, mask=None, sparse=False, reduction="mean"):
     r"""ZLPR loss for GlobalPointer span classification (nested / flat NER).
 
@@ -330,26 +451,74 @@ def global_pointer_crossentropy(logits, labels, /, *, mask=None, sparse=False, r
     :func:`multilabel_categorical_crossentropy` over the :math:`L^2` spans of
     each (example, type) row, with the spans that cannot exist left out:
     those with :math:`j < i` (the lower triangle) and those touching padding
-    tokens.
+    tokens. For row :math:`(b, h)` with entity spans :math:`P_{bh}`:
+
+    .. math::
+
+        L_{bh} = \log\Bigl(1 + \sum_{(i, j) \notin P_{bh}} e^{s_{b,h,i,j}}\Bigr)
+               + \log\Bigl(1 + \sum_{(i, j) \in P_{bh}} e^{-s_{b,h,i,j}}\Bigr),
+
+    both sums over the valid spans :math:`i \le j` of real tokens only. A
+    sentence of L tokens has about :math:`L^2 / 2` candidate spans and a
+    handful of entities, the imbalance ZLPR is made for; a span is predicted
+    an entity of type h where :math:`s_{b,h,i,j} > 0`.
 
     Parameters
     ----------
     logits : array, shape ``[B, H, L, L]``
         Span scores :math:`s_{b,h,i,j}`.
+        Batch B, entity types H, sequence length L; real floating.
     labels : array
         Dense: ``[B, H, L, L]`` multi-hot (bool / 0-1 integers / soft).
         Sparse (``sparse=True``): integer ``[B, H, K, 2]`` (start, end)
         pairs, padded with −1.
     mask : array ``[B, L]``, optional
         True (or nonzero) for real tokens, False for padding.
+        A span touching a padding token is left out of the loss.
     sparse : bool
         Labels as span index pairs (uses
         :func:`sparse_multilabel_categorical_crossentropy`).
+        Default False: dense multi-hot labels.
     reduction : {"mean", "sum", "none"}
         ``"none"`` returns ``[B, H]``; ``"mean"`` averages over all B·H rows,
         as bert4keras's dense ``global_pointer_crossentropy`` (its NER
         example) does; the sparse GPLinker variant sums over the types and
         averages over the batch, i.e. H times this mean.
+
+    Returns
+    -------
+    array
+        For ``reduction="none"`` one loss per (example, type), shape
+        ``[B, H]``; for ``"mean"`` and ``"sum"`` a 0-d array. float32 for
+        16-bit or float32 logits, float64 for float64 logits.
+
+    References
+    ----------
+    Su et al., "Global Pointer: Novel Efficient Span-based Approach for
+    Named Entity Recognition", arXiv:2208.03054, 2022. Su,
+    将“softmax+交叉熵”推广到多标签分类问题, kexue.fm/archives/7359, 2020 (the
+    loss); Su, 多标签“Softmax+交叉熵”的稀疏版本, kexue.fm/archives/8888, 2022
+    (the sparse labels).
+
+    Examples
+    --------
+    Two sequences of 3 tokens, the second with one padding token; the
+    dense and the sparse labels name the same spans, (0, 1) in the first
+    sequence and (1, 1) and (0, 0) in the second:
+
+    >>> import numpy as np, mlcloss
+    >>> logits = np.random.default_rng(0).normal(size=(2, 1, 3, 3))
+    >>> labels = np.zeros((2, 1, 3, 3), dtype=bool)
+    >>> labels[0, 0, 0, 1] = labels[1, 0, 1, 1] = labels[1, 0, 0, 0] = True
+    >>> spans = np.array([[[[0, 1], [-1, -1]]], [[[1, 1], [0, 0]]]])
+    >>> mask = np.array([[True, True, True], [True, True, False]])
+    >>> mlcloss.global_pointer_crossentropy(logits, labels, mask=mask, reduction="none").round(4)
+    array([[2.6404],
+           [2.1853]])
+    >>> mlcloss.global_pointer_crossentropy(logits, spans, mask=mask, sparse=True,
+    ...                                     reduction="none").round(4)
+    array([[2.6404],
+           [2.1853]])
     """
     backend, (logits, labels, mask) = _LOGITS_LABELS_MASK(logits, labels, mask)
     xp = backend.xp
@@ -412,6 +581,42 @@ def multilabel_probabilities(logits, /, *, threshold=0.0):
     The soft-label ZLPR loss is minimised at :math:`t_i = σ(2(s_i - θ))`, so
     this is the calibrated probability of each class; it crosses 0.5 exactly
     at the decision threshold of :func:`multilabel_predict`.
+
+    ZLPR logits are not sigmoid logits: applying a plain :math:`σ(s)` to
+    them gives probabilities that are too flat by a factor of 2 in the
+    log-odds. Use this function to read a model trained with
+    :func:`multilabel_categorical_crossentropy` as probabilities (for
+    ranking, metrics or as soft labels for distillation).
+
+    Parameters
+    ----------
+    logits : array
+        The scores :math:`s` of a ZLPR-trained model, classes on the last
+        axis; real floating (16-bit logits are computed in float32).
+    threshold : float or array broadcastable to ``logits``
+        θ, the threshold the model was trained with (default 0); an array
+        gives one per class or per element.
+
+    Returns
+    -------
+    array
+        :math:`σ(2(s - θ))` in [0, 1], the shape of ``logits``; float32 for
+        16-bit or float32 logits, float64 for float64 logits.
+
+    References
+    ----------
+    Su, 多标签“Softmax+交叉熵”的软标签版本, kexue.fm/archives/9064, 2022.
+
+    Examples
+    --------
+    >>> import numpy as np, mlcloss
+    >>> logits = np.array([[0.9, 0.1, 0.8, 0.3], [0.3, 0.2, 0.5, 0.7]])
+    >>> mlcloss.multilabel_probabilities(logits).round(4)
+    array([[0.8581, 0.5498, 0.832 , 0.6457],
+           [0.6457, 0.5987, 0.7311, 0.8022]])
+    >>> mlcloss.multilabel_probabilities(logits, threshold=0.5).round(4)
+    array([[0.69  , 0.31  , 0.6457, 0.4013],
+           [0.4013, 0.3543, 0.5   , 0.5987]])
     """
     backend, (logits, threshold) = _LOGITS_THRESHOLD(logits, threshold)
     xp = backend.xp
@@ -422,7 +627,43 @@ def multilabel_probabilities(logits, /, *, threshold=0.0):
 
 
 def multilabel_predict(logits, /, *, threshold=0.0):
-    """The predicted label set, ``logits > threshold`` (boolean, same shape)."""
+    """The predicted label set, ``logits > threshold`` (boolean, same shape).
+
+    The ZLPR loss pushes every positive score above the threshold θ and
+    every negative below it, so the decision rule needs no top-k and no
+    tuned cut-off: class i is predicted where :math:`s_i > θ`, i.e. where
+    :func:`multilabel_probabilities` exceeds 0.5. A row may predict no
+    class at all, or every class.
+
+    Parameters
+    ----------
+    logits : array
+        The scores :math:`s` of a ZLPR-trained model (or of GlobalPointer's
+        spans), any shape; real floating.
+    threshold : float or array broadcastable to ``logits``
+        θ, the threshold the model was trained with (default 0).
+
+    Returns
+    -------
+    array
+        A bool array, the broadcast shape of ``logits`` and ``threshold``
+        (the shape of ``logits``): True for the predicted classes.
+
+    References
+    ----------
+    Su, 将“softmax+交叉熵”推广到多标签分类问题, kexue.fm/archives/7359, 2020.
+
+    Examples
+    --------
+    >>> import numpy as np, mlcloss
+    >>> logits = np.array([[0.9, -0.1, 0.8, -0.3], [-0.3, -0.2, 0.5, 0.7]])
+    >>> mlcloss.multilabel_predict(logits)
+    array([[ True, False,  True, False],
+           [False, False,  True,  True]])
+    >>> mlcloss.multilabel_predict(logits, threshold=0.6)
+    array([[ True, False,  True, False],
+           [False, False, False,  True]])
+    """
     backend, (logits, threshold) = _LOGITS_THRESHOLD(logits, threshold)
     xp = backend.xp
     compute_dtype(xp, logits, "logits")
@@ -439,7 +680,7 @@ def _scores(xp, x, threshold, offset):
 def _threshold(xp, threshold, logits, dtype, axis):
     """θ as ``(array, 0.0)``, compute dtype, broadcast to ``logits``, class axis last; or
     ``(None, θ)`` for a Python number."""
-    if isinstance(threshold, (int, float)) and not isinstance(threshold, bool):
+    if isinstance(threshold, numbers.Real) and not isinstance(threshold, bool):  # NumPy's too
         return None, float(threshold)
     check_broadcastable(threshold, logits.shape, name="threshold", target="logits")
     array = broadcast_like(xp, cast(xp, threshold, dtype), logits)

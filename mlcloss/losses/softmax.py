@@ -20,6 +20,7 @@ from .._compat import device
 from .._lib.arguments import check_number, is_array, is_scalar, poison_options, weight_array
 from .._lib.dtypes import cast, compute_dtype
 from .._lib.gradients import EAGER, JAX, Rows, bind_options, per_row, reduced
+from .._lib.indices import class_indices
 from .._lib.reduce import check_reduction, count_where
 from .._lib.registry import declare
 from .._lib.shapes import broadcast_like, class_axis_last, where_mask
@@ -936,16 +937,8 @@ def _index_labels(xp, backend, labels, weights, ignore_index, valid, *, like, ax
     plain = ignore_index is None and valid is None and weights is None
     if all_kept and plain and values_within(backend, labels, 0, num_classes - 1):
         return backend.as_index(labels)[..., None], None, None, None  # every row counts, once
-    given = (
-        labels != ignore_index if ignore_index is not None else xp.ones_like(labels, dtype=xp.bool)
-    )
-    in_range = (labels >= 0) & (labels < num_classes)
-    index = backend.as_index(xp.where(given & in_range, labels, 0))[..., None]
-    bad = given & ~in_range
-    keep = given & in_range
-    expected = f"class indices in [0, {num_classes})"
-    if ignore_index is not None:
-        expected += f" or ignore_index={ignore_index}"
+    index, keep, bad, expected = class_indices(xp, backend, labels, num_classes, ignore_index)
+    index = index[..., None]
     if valid is not None:
         label_exists = backend.take_along_last_axis(valid, index)[..., 0]
         bad = bad | (keep & ~label_exists & xp.any(valid, axis=-1))
