@@ -50,11 +50,11 @@ REDUCED = [  # every case in every reduction its function has
 
 
 @pytest.mark.parametrize("name, reduction", REDUCED)
-def test_analytic_gradient_equals_autograd(xp_autograd, name, reduction):
-    loss, logits = _loss(xp_autograd, name, reduction)
-    value, grad = xp_autograd.value_and_grad(loss, logits)
+def test_analytic_gradient_equals_autograd(autograd_framework, name, reduction):
+    loss, logits = _loss(autograd_framework, name, reduction)
+    value, grad = autograd_framework.value_and_grad(loss, logits)
     with mlcloss.analytic_gradients(False):
-        plain_value, plain_grad = xp_autograd.value_and_grad(loss, logits)
+        plain_value, plain_grad = autograd_framework.value_and_grad(loss, logits)
     np.testing.assert_array_equal(value, plain_value)
     np.testing.assert_allclose(grad, plain_grad, rtol=1e-12, atol=1e-15)
 
@@ -119,20 +119,21 @@ _BRANCHES = {  # the options the shared cases leave out, each a branch of a clos
 
 
 @pytest.mark.parametrize("name", sorted(_BRANCHES))
-def test_closed_form_branches_equal_autograd(xp_autograd, name):
+def test_closed_form_branches_equal_autograd(autograd_framework, name):
     fn, logits, args, options = _BRANCHES[name]
-    args = [xp_autograd.array(a) for a in args]
+    args = [autograd_framework.array(a) for a in args]
     options = {
-        k: xp_autograd.array(v) if isinstance(v, np.ndarray) else v for k, v in options.items()
+        k: autograd_framework.array(v) if isinstance(v, np.ndarray) else v
+        for k, v in options.items()
     }
 
     def loss(x):
         return fn(x, *args, **options, reduction="none")
 
-    x = xp_autograd.array(logits)
-    value, grad = xp_autograd.value_and_grad(loss, x)
+    x = autograd_framework.array(logits)
+    value, grad = autograd_framework.value_and_grad(loss, x)
     with mlcloss.analytic_gradients(False):
-        plain_value, plain_grad = xp_autograd.value_and_grad(loss, x)
+        plain_value, plain_grad = autograd_framework.value_and_grad(loss, x)
     assert np.all(np.isfinite(grad))
     np.testing.assert_array_equal(value, plain_value)
     np.testing.assert_allclose(grad, plain_grad, rtol=1e-12, atol=1e-15)
@@ -195,13 +196,13 @@ def _hessian_vector_product(framework, loss, x, v):
 @pytest.mark.parametrize(  # NLL is linear, the hinge piecewise linear: no graph to differentiate
     "name", [n for n in ANALYTIC_CASES if n not in ("nll", "hinge")]
 )
-def test_second_order_equals_autograd(xp_autograd, name):
+def test_second_order_equals_autograd(autograd_framework, name):
     """Hessian-vector products through the closed-form backward are exact."""
-    loss, logits = _loss(xp_autograd, name)
+    loss, logits = _loss(autograd_framework, name)
     direction = np.random.default_rng(3).normal(size=CASES[name][1].shape)
-    hvp = _hessian_vector_product(xp_autograd, loss, logits, direction)
+    hvp = _hessian_vector_product(autograd_framework, loss, logits, direction)
     with mlcloss.analytic_gradients(False):
-        expected = _hessian_vector_product(xp_autograd, loss, logits, direction)
+        expected = _hessian_vector_product(autograd_framework, loss, logits, direction)
     assert np.all(np.isfinite(hvp))
     np.testing.assert_allclose(hvp, expected, rtol=1e-10, atol=1e-13)
 

@@ -45,9 +45,9 @@ def _finite_differences(name, eps=1e-6):
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
-def test_gradient_matches_finite_differences(xp_autograd, name):
-    loss, logits, args = _call(xp_autograd, name)
-    value, grad = xp_autograd.value_and_grad(loss, logits, *args)
+def test_gradient_matches_finite_differences(autograd_framework, name):
+    loss, logits, args = _call(autograd_framework, name)
+    value, grad = autograd_framework.value_and_grad(loss, logits, *args)
     assert np.all(np.isfinite(grad))
     np.testing.assert_allclose(grad, _finite_differences(name), rtol=1e-6, atol=1e-8)
 
@@ -70,21 +70,21 @@ def test_gradients_agree_across_frameworks(name):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(CASES))
-def test_traced_equals_eager(xp_traced, name):
-    loss, logits, args = _call(xp_traced, name)
-    eager = xp_traced.to_numpy(loss(logits, *args))
-    traced = xp_traced.to_numpy(xp_traced.trace(loss)(logits, *args))
+def test_traced_equals_eager(traced_framework, name):
+    loss, logits, args = _call(traced_framework, name)
+    eager = traced_framework.to_numpy(loss(logits, *args))
+    traced = traced_framework.to_numpy(traced_framework.trace(loss)(logits, *args))
     np.testing.assert_allclose(traced, eager, rtol=1e-12)
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(CASES))
-def test_traced_gradient_equals_eager(xp_traced, name):
+def test_traced_gradient_equals_eager(traced_framework, name):
     """The backward pass compiled too: ``jax.jit`` of ``jax.vjp``, ``GradientTape`` inside
     ``tf.function(jit_compile=True)``, ``torch.compile(fullgraph=True)`` then ``backward``."""
-    loss, logits, args = _call(xp_traced, name)
-    value, grad = xp_traced.value_and_grad(loss, logits, *args)
-    traced_value, traced_grad = xp_traced.traced_value_and_grad(loss, logits, *args)
+    loss, logits, args = _call(traced_framework, name)
+    value, grad = traced_framework.value_and_grad(loss, logits, *args)
+    traced_value, traced_grad = traced_framework.traced_value_and_grad(loss, logits, *args)
     np.testing.assert_allclose(traced_value, value, rtol=1e-12)
     assert np.all(np.isfinite(traced_grad))
     np.testing.assert_allclose(traced_grad, grad, rtol=1e-10, atol=1e-14)

@@ -35,37 +35,37 @@ SIM = np.tanh(RNG.normal(size=(5, C)))
 
 
 @pytest.mark.parametrize("reduction", ["none", "mean"])
-def test_combinatorial_fixed_k_equals_enumeration(xp, reduction):
+def test_combinatorial_fixed_k_equals_enumeration(framework, reduction):
     want = oracles.combinatorial(S, FIXED, k=3)
     got = mlcloss.combinatorial_softmax_crossentropy(
-        xp.array(S), xp.array(FIXED), k=3, reduction=reduction
+        framework.array(S), framework.array(FIXED), k=3, reduction=reduction
     )
-    assert_close(got, want if reduction == "none" else want.mean(), framework=xp, rtol=1e-10)
+    assert_close(got, want if reduction == "none" else want.mean(), framework=framework, rtol=1e-10)
 
 
 @pytest.mark.parametrize("threshold", [0.0, 0.7, "array"])
-def test_combinatorial_variable_k_equals_enumeration(xp, threshold):
+def test_combinatorial_variable_k_equals_enumeration(framework, threshold):
     theta = THETA if threshold == "array" else threshold
     want = oracles.combinatorial(S, VARIABLE, k=4, variable=True, threshold=theta)
     got = mlcloss.combinatorial_softmax_crossentropy(
-        xp.array(S),
-        xp.array(VARIABLE > 0),
+        framework.array(S),
+        framework.array(VARIABLE > 0),
         k=4,
         variable=True,
-        threshold=xp.array(theta) if threshold == "array" else theta,
+        threshold=framework.array(theta) if threshold == "array" else theta,
         reduction="none",
     )
-    assert_close(got, want, framework=xp, rtol=1e-10)
+    assert_close(got, want, framework=framework, rtol=1e-10)
 
 
-def test_combinatorial_k1_is_softmax_cross_entropy(xp):
+def test_combinatorial_k1_is_softmax_cross_entropy(framework):
     one = _multi_hot([1] * 5)
-    got = mlcloss.combinatorial_softmax_crossentropy(xp.array(S), xp.array(one), k=1)
+    got = mlcloss.combinatorial_softmax_crossentropy(framework.array(S), framework.array(one), k=1)
     want = mlcloss.softmax_cross_entropy(S, np.argmax(one, axis=-1))
-    assert_close(got, want, framework=xp, rtol=1e-12)
+    assert_close(got, want, framework=framework, rtol=1e-12)
 
 
-def test_combinatorial_large_float32_is_finite(xp):
+def test_combinatorial_large_float32_is_finite(framework):
     """C = 5000, K = 16, logits up to ±80 in float32: finite and ≥ 0."""
     rng = np.random.default_rng(0)
     logits = rng.uniform(-80, 80, (3, 5000)).astype(np.float32)
@@ -73,10 +73,10 @@ def test_combinatorial_large_float32_is_finite(xp):
     for row, count in enumerate([1, 9, 16]):
         labels[row, rng.choice(5000, count, replace=False)] = True
     got = mlcloss.combinatorial_softmax_crossentropy(
-        xp.array(logits), xp.array(labels), k=16, variable=True, reduction="none"
+        framework.array(logits), framework.array(labels), k=16, variable=True, reduction="none"
     )
-    values = xp.to_numpy(got)
-    assert got.dtype == xp.dtype("float32")
+    values = framework.to_numpy(got)
+    assert got.dtype == framework.dtype("float32")
     assert np.all(np.isfinite(values)) and np.all(values >= 0), values
     want = oracles_lse_reference(logits.astype(np.float64), labels, 16)
     np.testing.assert_allclose(values, want, rtol=1e-5)
@@ -96,33 +96,37 @@ def oracles_lse_reference(logits, labels, k):
 
 
 @pytest.mark.parametrize("options", [{}, {"scale": 2.0, "margin": 0.3}])
-def test_unified_pairwise_equals_double_sum(xp, options):
+def test_unified_pairwise_equals_double_sum(framework, options):
     labels = VARIABLE.copy()
     labels[1] = 1  # no negative: loss 0
     want = oracles.unified_pairwise(S, labels, where=WHERE, **options)
     got = mlcloss.unified_pairwise_loss(
-        xp.array(S), xp.array(labels), where=xp.array(WHERE), reduction="none", **options
+        framework.array(S),
+        framework.array(labels),
+        where=framework.array(WHERE),
+        reduction="none",
+        **options,
     )
-    assert_close(got, want, framework=xp, rtol=1e-10, atol=1e-300)
+    assert_close(got, want, framework=framework, rtol=1e-10, atol=1e-300)
     assert want[0] == 0 and want[1] == 0
 
 
-def test_circle_loss_equals_double_sum(xp):
+def test_circle_loss_equals_double_sum(framework):
     want = oracles.circle(SIM, VARIABLE, scale=32.0, margin=0.25, where=WHERE)
     got = mlcloss.circle_loss(
-        xp.array(SIM),
-        xp.array(VARIABLE),
+        framework.array(SIM),
+        framework.array(VARIABLE),
         scale=32.0,
         margin=0.25,
-        where=xp.array(WHERE),
+        where=framework.array(WHERE),
         reduction="none",
     )
-    assert_close(got, want, framework=xp, rtol=1e-10, atol=1e-300)
+    assert_close(got, want, framework=framework, rtol=1e-10, atol=1e-300)
 
 
-def test_circle_loss_gradient_holds_the_weights_constant(xp_autograd):
+def test_circle_loss_gradient_holds_the_weights_constant(autograd_framework):
     """The gradient is that of the loss with α frozen at the current scores (stop-gradient)."""
-    xp = xp_autograd
+    xp = autograd_framework
     options = {"scale": 16.0, "margin": 0.25}
     _, grad = xp.value_and_grad(
         lambda s: mlcloss.circle_loss(s, xp.array(VARIABLE), reduction="none", **options),
@@ -139,7 +143,7 @@ def test_circle_loss_gradient_holds_the_weights_constant(xp_autograd):
     np.testing.assert_allclose(grad, want, rtol=1e-6, atol=1e-6 * np.max(np.abs(want)))
 
 
-def test_circle_loss_matches_pytorch_metric_learning_per_anchor(xp):
+def test_circle_loss_matches_pytorch_metric_learning_per_anchor(framework):
     if importlib.util.find_spec("pytorch_metric_learning") is None:
         pytest.skip("pytorch-metric-learning is not installed (the conformance session has it)")
     import torch
@@ -155,15 +159,15 @@ def test_circle_loss_matches_pytorch_metric_learning_per_anchor(xp):
     unit = embeddings / np.linalg.norm(embeddings, axis=1, keepdims=True)
     same = classes[:, None] == classes[None, :]
     got = mlcloss.circle_loss(
-        xp.array(unit @ unit.T),
-        xp.array(same),
+        framework.array(unit @ unit.T),
+        framework.array(same),
         scale=64.0,
         margin=0.25,
-        where=xp.array(~np.eye(12, dtype=bool)),
+        where=framework.array(~np.eye(12, dtype=bool)),
         reduction="none",
     )
     want = per_anchor.detach().numpy().reshape(-1)  # PML keeps a trailing axis of 1
-    assert_close(got, want, framework=xp, rtol=1e-9, atol=1e-12)
+    assert_close(got, want, framework=framework, rtol=1e-9, atol=1e-12)
 
 
 def test_circle_loss_gradient_matches_pytorch_metric_learning():
@@ -190,22 +194,24 @@ def test_circle_loss_gradient_matches_pytorch_metric_learning():
     np.testing.assert_allclose(ours.grad.numpy(), theirs.grad.numpy(), rtol=1e-9, atol=1e-12)
 
 
-def test_wrong_number_of_positives_is_a_value_error(xp):
+def test_wrong_number_of_positives_is_a_value_error(framework):
     with pytest.raises(ValueError, match="exactly k=3 positives"):
-        mlcloss.combinatorial_softmax_crossentropy(xp.array(S), xp.array(VARIABLE), k=3)
+        mlcloss.combinatorial_softmax_crossentropy(
+            framework.array(S), framework.array(VARIABLE), k=3
+        )
     with pytest.raises(ValueError, match="at most k=2 positives"):
         mlcloss.combinatorial_softmax_crossentropy(
-            xp.array(S), xp.array(VARIABLE), k=2, variable=True
+            framework.array(S), framework.array(VARIABLE), k=2, variable=True
         )
     with pytest.raises(ValueError, match="0 or 1"):
-        mlcloss.unified_pairwise_loss(xp.array(S), xp.array(VARIABLE * 2))
+        mlcloss.unified_pairwise_loss(framework.array(S), framework.array(VARIABLE * 2))
     with pytest.raises(ValueError, match="k must be a positive int"):
-        mlcloss.combinatorial_softmax_crossentropy(xp.array(S), xp.array(FIXED), k=0)
+        mlcloss.combinatorial_softmax_crossentropy(framework.array(S), framework.array(FIXED), k=0)
     with pytest.raises(ValueError, match="k=11 exceeds"):
-        mlcloss.combinatorial_softmax_crossentropy(xp.array(S), xp.array(FIXED), k=11)
+        mlcloss.combinatorial_softmax_crossentropy(framework.array(S), framework.array(FIXED), k=11)
 
 
-def test_circle_loss_values_match_keras_circle(xp):
+def test_circle_loss_values_match_keras_circle(framework):
     """Keras 3's circle (from cosine distances, weights not held constant) has the same values."""
     if importlib.util.find_spec("keras") is None:
         pytest.skip("keras is not installed (the conformance session has it)")
@@ -220,11 +226,11 @@ def test_circle_loss_values_match_keras_circle(xp):
     classes = np.array([0, 0, 0, 1, 1, 2, 2, 2, 3, 3])
     peer = keras.losses.circle(classes, unit, gamma=32.0, margin=0.25)
     got = mlcloss.circle_loss(
-        xp.array(unit @ unit.T),
-        xp.array(classes[:, None] == classes[None, :]),
+        framework.array(unit @ unit.T),
+        framework.array(classes[:, None] == classes[None, :]),
         scale=32.0,
         margin=0.25,
-        where=xp.array(~np.eye(10, dtype=bool)),
+        where=framework.array(~np.eye(10, dtype=bool)),
         reduction="none",
     )
-    assert_close(got, np.asarray(peer, np.float64), framework=xp, rtol=1e-5)
+    assert_close(got, np.asarray(peer, np.float64), framework=framework, rtol=1e-5)

@@ -207,67 +207,76 @@ CASES = {
 
 @pytest.mark.parametrize("reduction", ["none", "sum", "mean"])
 @pytest.mark.parametrize("name", sorted(CASES))
-def test_matches_oracle(xp, name, reduction):
+def test_matches_oracle(framework, name, reduction):
     fn, logits, args, arrays, options, (per_row, count) = CASES[name]
     got = fn(
-        xp.array(logits),
-        *[xp.array(a) for a in args],
-        **{k: xp.array(v) for k, v in arrays.items()},
+        framework.array(logits),
+        *[framework.array(a) for a in args],
+        **{k: framework.array(v) for k, v in arrays.items()},
         **options,
         reduction=reduction,
     )
     total = math.fsum(np.ravel(per_row))
     want = {"none": per_row, "sum": total, "mean": total / count if count else 0.0}[reduction]
-    assert_close(got, want, framework=xp, dtype="float64", rtol=1e-10, atol=1e-13)
+    assert_close(got, want, framework=framework, dtype="float64", rtol=1e-10, atol=1e-13)
 
 
-def test_python_sequences_as_weights(xp):
+def test_python_sequences_as_weights(framework):
     got = mlcloss.softmax_cross_entropy(
-        xp.array(S), xp.array(Y), class_weights=list(W), reduction="none"
+        framework.array(S), framework.array(Y), class_weights=list(W), reduction="none"
     )
-    assert_close(got, oracles.softmax_ce(S, Y, class_weights=W)[0], framework=xp, rtol=1e-10)
-    got = mlcloss.sigmoid_cross_entropy(xp.array(S), xp.array(T), pos_weight=tuple(W))
-    assert_close(got, np.mean(oracles.sigmoid_ce(S, T, pos_weight=W)), framework=xp, rtol=1e-10)
+    assert_close(got, oracles.softmax_ce(S, Y, class_weights=W)[0], framework=framework, rtol=1e-10)
+    got = mlcloss.sigmoid_cross_entropy(framework.array(S), framework.array(T), pos_weight=tuple(W))
+    assert_close(
+        got, np.mean(oracles.sigmoid_ce(S, T, pos_weight=W)), framework=framework, rtol=1e-10
+    )
 
 
-def test_smooth_labels(xp):
+def test_smooth_labels(framework):
     one_hot = np.eye(4)[[0, 3, 1]]
     for labels, dtype in ((one_hot, "float64"), (one_hot.astype(np.int64), "float32")):
-        got = mlcloss.smooth_labels(xp.array(labels), 0.2)
-        assert_close(got, 0.8 * one_hot + 0.05, framework=xp, dtype=dtype, rtol=1e-7)
+        got = mlcloss.smooth_labels(framework.array(labels), 0.2)
+        assert_close(got, 0.8 * one_hot + 0.05, framework=framework, dtype=dtype, rtol=1e-7)
     columns = np.eye(4)[:, [0, 3]]  # two one-hot vectors along axis 0
-    got = mlcloss.smooth_labels(xp.array(columns), 0.2, axis=0)
-    assert_close(got, 0.8 * columns + 0.2 / 4, framework=xp, rtol=1e-12)
+    got = mlcloss.smooth_labels(framework.array(columns), 0.2, axis=0)
+    assert_close(got, 0.8 * columns + 0.2 / 4, framework=framework, rtol=1e-12)
 
 
-def test_smoothed_labels_equal_label_smoothing(xp):
+def test_smoothed_labels_equal_label_smoothing(framework):
     """softmax_cross_entropy(label_smoothing=ε) on one-hot labels = CE on smooth_labels(ε)."""
-    one_hot = xp.array(np.eye(C)[Y])
-    smoothed = mlcloss.softmax_cross_entropy(xp.array(S), mlcloss.smooth_labels(one_hot, 0.3))
-    direct = mlcloss.softmax_cross_entropy(xp.array(S), xp.array(Y), label_smoothing=0.3)
-    assert_close(smoothed, xp.to_numpy(direct), framework=xp, rtol=1e-12)
+    one_hot = framework.array(np.eye(C)[Y])
+    smoothed = mlcloss.softmax_cross_entropy(
+        framework.array(S), mlcloss.smooth_labels(one_hot, 0.3)
+    )
+    direct = mlcloss.softmax_cross_entropy(
+        framework.array(S), framework.array(Y), label_smoothing=0.3
+    )
+    assert_close(smoothed, framework.to_numpy(direct), framework=framework, rtol=1e-12)
 
 
-def test_sixteen_bit_inputs_compute_in_float32(xp):
+def test_sixteen_bit_inputs_compute_in_float32(framework):
     """float16 / bfloat16 predictions give float32 losses close to the float64 oracle."""
-    for dtype in set(xp.float_dtypes) & {"float16", "bfloat16"}:
-        x = xp.array(S, dtype=dtype)
-        rounded = xp.to_numpy(x).astype(np.float64)
+    for dtype in set(framework.float_dtypes) & {"float16", "bfloat16"}:
+        x = framework.array(S, dtype=dtype)
+        rounded = framework.to_numpy(x).astype(np.float64)
         cases = [
             (
-                mlcloss.softmax_cross_entropy(x, xp.array(Y)),
+                mlcloss.softmax_cross_entropy(x, framework.array(Y)),
                 np.mean(oracles.softmax_ce(rounded, Y)[0]),
             ),
             (
-                mlcloss.sigmoid_cross_entropy(x, xp.array(T)),
+                mlcloss.sigmoid_cross_entropy(x, framework.array(T)),
                 np.mean(oracles.sigmoid_ce(rounded, T)),
             ),
             (
-                mlcloss.sigmoid_focal_loss(x, xp.array(T)),
+                mlcloss.sigmoid_focal_loss(x, framework.array(T)),
                 np.mean(oracles.sigmoid_focal(rounded, T)),
             ),
-            (mlcloss.asymmetric_loss(x, xp.array(T)), np.mean(oracles.asymmetric(rounded, T))),
-            (mlcloss.kl_divergence(x, xp.array(P)), np.mean(oracles.kl(rounded, P))),
+            (
+                mlcloss.asymmetric_loss(x, framework.array(T)),
+                np.mean(oracles.asymmetric(rounded, T)),
+            ),
+            (mlcloss.kl_divergence(x, framework.array(P)), np.mean(oracles.kl(rounded, P))),
         ]
         for got, want in cases:
-            assert_close(got, want, framework=xp, dtype="float32", rtol=2e-6)
+            assert_close(got, want, framework=framework, dtype="float32", rtol=2e-6)

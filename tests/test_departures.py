@@ -21,13 +21,13 @@ def _has(module):
     return importlib.util.find_spec(module) is not None
 
 
-def test_mean_over_all_ignored_targets_is_zero(xp):
+def test_mean_over_all_ignored_targets_is_zero(framework):
     logits = np.array([[1.0, 2.0, 3.0], [0.5, 0.1, -1.0]])
     labels = np.array([-100, -100])
-    loss = lambda s: mlcloss.softmax_cross_entropy(s, xp.array(labels), ignore_index=-100)  # noqa: E731
-    assert_close(loss(xp.array(logits)), 0.0, framework=xp)
-    if xp.has_autograd:
-        _, grad = xp.value_and_grad(loss, xp.array(logits))
+    loss = lambda s: mlcloss.softmax_cross_entropy(s, framework.array(labels), ignore_index=-100)  # noqa: E731
+    assert_close(loss(framework.array(logits)), 0.0, framework=framework)
+    if framework.has_autograd:
+        _, grad = framework.value_and_grad(loss, framework.array(logits))
         assert np.all(grad == 0)
     if _has("torch"):
         import torch
@@ -37,13 +37,16 @@ def test_mean_over_all_ignored_targets_is_zero(xp):
         assert torch.isnan(peer)
 
 
-def test_sigmoid_cross_entropy_tails_are_exact(xp):
+def test_sigmoid_cross_entropy_tails_are_exact(framework):
     """logit -10, label 0, pos_weight 1.5 in float32: exact 4.5398899e-05; torch/TF 4.5776e-05."""
     exact = math.log1p(math.exp(-10.0))
     got = mlcloss.sigmoid_cross_entropy(
-        xp.array([-10.0], dtype="float32"), xp.array([0.0]), pos_weight=1.5, reduction="none"
+        framework.array([-10.0], dtype="float32"),
+        framework.array([0.0]),
+        pos_weight=1.5,
+        reduction="none",
     )
-    assert_close(got, [exact], framework=xp, dtype="float32", rtol=1e-6)
+    assert_close(got, [exact], framework=framework, dtype="float32", rtol=1e-6)
     if _has("torch"):
         import torch
         import torch.nn.functional as F
@@ -61,11 +64,15 @@ def test_sigmoid_cross_entropy_tails_are_exact(xp):
         assert abs(float(peer.numpy()[0]) / exact - 1) > 5e-3
 
 
-def test_probability_labels_with_minus_inf_logits_stay_finite(xp):
+def test_probability_labels_with_minus_inf_logits_stay_finite(framework):
     logits = np.array([[-np.inf, 1.0, 2.0]])
     probs = np.array([[0.0, 0.4, 0.6]])
-    got = mlcloss.softmax_cross_entropy(xp.array(logits), xp.array(probs), reduction="none")
-    assert_close(got, oracles.softmax_ce(logits[:, 1:], probs[:, 1:])[0], framework=xp, rtol=1e-12)
+    got = mlcloss.softmax_cross_entropy(
+        framework.array(logits), framework.array(probs), reduction="none"
+    )
+    assert_close(
+        got, oracles.softmax_ce(logits[:, 1:], probs[:, 1:])[0], framework=framework, rtol=1e-12
+    )
     if _has("torch"):
         import torch
         import torch.nn.functional as F
@@ -74,12 +81,14 @@ def test_probability_labels_with_minus_inf_logits_stay_finite(xp):
         assert torch.isnan(peer).all()
 
 
-def test_softmax_focal_is_exact_where_keras_clips(xp):
+def test_softmax_focal_is_exact_where_keras_clips(framework):
     logits = np.array([[20.0, 0.0, -3.0], [0.0, 18.0, 1.0]])
     one_hot = np.eye(3)[[0, 1]]
     want = oracles.softmax_focal(logits, one_hot, gamma=2.0)  # ~1e-26: p within 1e-8 of 1
-    got = mlcloss.softmax_focal_loss(xp.array(logits), xp.array(one_hot), reduction="none")
-    assert_close(got, want, framework=xp, rtol=1e-9)
+    got = mlcloss.softmax_focal_loss(
+        framework.array(logits), framework.array(one_hot), reduction="none"
+    )
+    assert_close(got, want, framework=framework, rtol=1e-9)
     if _has("keras"):
         import os
 
@@ -94,24 +103,26 @@ def test_softmax_focal_is_exact_where_keras_clips(xp):
         assert np.all(np.asarray(peer) > 4 * want)
 
 
-def test_asymmetric_loss_needs_no_probability_clamp(xp):
+def test_asymmetric_loss_needs_no_probability_clamp(framework):
     """The reference clamps p at 1e-8 before the log; at logit -30 that caps -log p at 18.4."""
     got = mlcloss.asymmetric_loss(
-        xp.array([-30.0]), xp.array([1.0]), gamma_pos=0.0, reduction="none"
+        framework.array([-30.0]), framework.array([1.0]), gamma_pos=0.0, reduction="none"
     )
-    assert_close(got, [30.0 + math.log1p(math.exp(-30.0))], framework=xp, rtol=1e-12)
+    assert_close(got, [30.0 + math.log1p(math.exp(-30.0))], framework=framework, rtol=1e-12)
     assert -math.log(max(1 / (1 + math.exp(30.0)), 1e-8)) == pytest.approx(18.42, abs=0.01)
 
 
-def test_binary_cross_entropy_clamp_matches_torch(xp):
+def test_binary_cross_entropy_clamp_matches_torch(framework):
     """Values only: torch's own backward at a clamped probability is analytic, not the clamp's."""
     probs = np.array([0.0, 1.0, 1e-60, 1 - 1e-17, 1e-10, 0.5])
     labels = np.array([0.3, 0.6, 1.0, 0.2, 0.0, 1.0])
-    got = mlcloss.binary_cross_entropy(xp.array(probs), xp.array(labels), reduction="none")
-    assert_close(got, oracles.binary_ce(probs, labels), framework=xp, rtol=1e-12)
+    got = mlcloss.binary_cross_entropy(
+        framework.array(probs), framework.array(labels), reduction="none"
+    )
+    assert_close(got, oracles.binary_ce(probs, labels), framework=framework, rtol=1e-12)
     if _has("torch"):
         import torch
         import torch.nn.functional as F
 
         peer = F.binary_cross_entropy(torch.tensor(probs), torch.tensor(labels), reduction="none")
-        np.testing.assert_allclose(xp.to_numpy(got), peer.numpy(), rtol=1e-12)
+        np.testing.assert_allclose(framework.to_numpy(got), peer.numpy(), rtol=1e-12)

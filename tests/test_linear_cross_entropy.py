@@ -33,25 +33,25 @@ def _two_step(hidden, weight, labels, bias, **options):
 @pytest.mark.parametrize("chunk_size", [1, 4, 23, 4096])
 @pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
 @pytest.mark.parametrize("bias", [None, BIAS], ids=["no-bias", "bias"])
-def test_equals_the_two_step_computation(xp, chunk_size, reduction, bias):
+def test_equals_the_two_step_computation(framework, chunk_size, reduction, bias):
     options = {"ignore_index": -100, "reduction": reduction}
     loss = mlcloss.linear_cross_entropy(
-        xp.array(HIDDEN),
-        xp.array(WEIGHT),
-        xp.array(LABELS),
-        bias=None if bias is None else xp.array(bias),
+        framework.array(HIDDEN),
+        framework.array(WEIGHT),
+        framework.array(LABELS),
+        bias=None if bias is None else framework.array(bias),
         chunk_size=chunk_size,
         **options,
     )
     expected = _two_step(HIDDEN, WEIGHT, LABELS, bias, **options)
-    np.testing.assert_allclose(xp.to_numpy(loss), expected, rtol=1e-12)
+    np.testing.assert_allclose(framework.to_numpy(loss), expected, rtol=1e-12)
 
 
 @pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
-def test_gradients_equal_autograd_of_the_two_step_computation(xp_autograd, reduction):
+def test_gradients_equal_autograd_of_the_two_step_computation(autograd_framework, reduction):
     """d/d hidden, d/d weight and d/d bias (each through the framework's autograd)."""
-    arrays = [xp_autograd.array(a) for a in (HIDDEN, WEIGHT, BIAS)]
-    labels = xp_autograd.array(LABELS)
+    arrays = [autograd_framework.array(a) for a in (HIDDEN, WEIGHT, BIAS)]
+    labels = autograd_framework.array(LABELS)
     for i in range(3):
 
         def chunked(x, i=i):
@@ -72,8 +72,8 @@ def test_gradients_equal_autograd_of_the_two_step_computation(xp_autograd, reduc
                 logits, labels, ignore_index=-100, reduction=reduction
             )
 
-        value, grad = xp_autograd.value_and_grad(chunked, arrays[i])
-        expected_value, expected = xp_autograd.value_and_grad(two_step, arrays[i])
+        value, grad = autograd_framework.value_and_grad(chunked, arrays[i])
+        expected_value, expected = autograd_framework.value_and_grad(two_step, arrays[i])
         np.testing.assert_allclose(value, expected_value, rtol=1e-12)
         np.testing.assert_allclose(grad, expected, rtol=1e-10, atol=1e-13)
 
@@ -139,11 +139,13 @@ def test_jax_forward_mode_and_jit():
         np.testing.assert_allclose(np.asarray(c), np.asarray(a), rtol=1e-12, atol=1e-15)
 
 
-def test_float16_inputs_compute_in_float32(xp):
-    if "float16" not in xp.float_dtypes:
-        pytest.skip(f"{xp.name} has no float16")
-    h, w = xp.array(HIDDEN, "float16"), xp.array(WEIGHT, "float16")
-    loss = mlcloss.linear_cross_entropy(h, w, xp.array(LABELS), ignore_index=-100, chunk_size=4)
+def test_float16_inputs_compute_in_float32(framework):
+    if "float16" not in framework.float_dtypes:
+        pytest.skip(f"{framework.name} has no float16")
+    h, w = framework.array(HIDDEN, "float16"), framework.array(WEIGHT, "float16")
+    loss = mlcloss.linear_cross_entropy(
+        h, w, framework.array(LABELS), ignore_index=-100, chunk_size=4
+    )
     rounded = _two_step(
         HIDDEN.astype(np.float16).astype(np.float64),
         WEIGHT.astype(np.float16).astype(np.float64),
@@ -152,7 +154,7 @@ def test_float16_inputs_compute_in_float32(xp):
         ignore_index=-100,
     )
     assert "float32" in str(loss.dtype)
-    np.testing.assert_allclose(xp.to_numpy(loss), rounded, rtol=2e-6)
+    np.testing.assert_allclose(framework.to_numpy(loss), rounded, rtol=2e-6)
 
 
 @pytest.mark.parametrize(

@@ -54,16 +54,16 @@ def _as(framework, dtype, loss, prediction, labels, arrays):
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
-def test_sixteen_bit_inputs_up_to_6e4_give_float32_losses(xp, name):
-    halves = [d for d in HALVES if d in xp.float_dtypes]
+def test_sixteen_bit_inputs_up_to_6e4_give_float32_losses(framework, name):
+    halves = [d for d in HALVES if d in framework.float_dtypes]
     if not halves:  # array-api-strict has no 16-bit floats
-        pytest.skip(f"{xp.name} has no float16 or bfloat16")
+        pytest.skip(f"{framework.name} has no float16 or bfloat16")
     for dtype in halves:
-        loss, prediction, labels, arrays = _rounded(xp, name, dtype)
-        half_loss, x, half_labels = _as(xp, dtype, loss, prediction, labels, arrays)
+        loss, prediction, labels, arrays = _rounded(framework, name, dtype)
+        half_loss, x, half_labels = _as(framework, dtype, loss, prediction, labels, arrays)
         got = half_loss(x, *half_labels)
-        assert got.dtype == xp.dtype("float32"), f"{dtype}: loss dtype {got.dtype}"
-        got = xp.to_numpy(got)
+        assert got.dtype == framework.dtype("float32"), f"{dtype}: loss dtype {got.dtype}"
+        got = framework.to_numpy(got)
         assert np.all(np.isfinite(got)), f"{dtype}: {got}"
         want = loss(prediction, *labels, **arrays)  # NumPy, float64
         # float32 rounding of intermediates as large as the largest logit
@@ -76,15 +76,15 @@ GRADIENT_TOLERANCE = {"float16": 4 * 2.0**-10, "bfloat16": 4 * 2.0**-7}
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
-def test_sixteen_bit_gradients_up_to_6e4_are_finite_and_close(xp_autograd, name):
-    for dtype in [d for d in HALVES if d in xp_autograd.float_dtypes]:
-        case = _rounded(xp_autograd, name, dtype)
-        loss, x, labels = _as(xp_autograd, dtype, *case)
-        _, grad = xp_autograd.value_and_grad(loss, x, *labels)
+def test_sixteen_bit_gradients_up_to_6e4_are_finite_and_close(autograd_framework, name):
+    for dtype in [d for d in HALVES if d in autograd_framework.float_dtypes]:
+        case = _rounded(autograd_framework, name, dtype)
+        loss, x, labels = _as(autograd_framework, dtype, *case)
+        _, grad = autograd_framework.value_and_grad(loss, x, *labels)
         assert np.all(np.isfinite(grad)), f"{dtype}: gradient {grad}"
         # the reference: the same framework's float64 gradient on the rounded values
-        loss64, x64, labels64 = _as(xp_autograd, "float64", *case)
-        _, grad64 = xp_autograd.value_and_grad(loss64, x64, *labels64)
+        loss64, x64, labels64 = _as(autograd_framework, "float64", *case)
+        _, grad64 = autograd_framework.value_and_grad(loss64, x64, *labels64)
         tolerance = GRADIENT_TOLERANCE[dtype]
         np.testing.assert_allclose(
             grad, grad64, rtol=tolerance, atol=tolerance * np.abs(grad64).max(), err_msg=dtype

@@ -8,10 +8,10 @@ import pytest
 from mlcloss import array_namespace
 
 
-def test_namespace_is_resolved_for_every_framework(xp):
-    a = xp.array(np.ones((2, 3)))
-    ns = array_namespace(a, None, 1.5, xp.array(np.zeros(3)))
-    assert ns is xp.xp
+def test_namespace_is_resolved_for_every_framework(framework):
+    a = framework.array(np.ones((2, 3)))
+    ns = array_namespace(a, None, 1.5, framework.array(np.zeros(3)))
+    assert ns is framework.xp
     assert ns.isdtype(a.dtype, "real floating")
 
 

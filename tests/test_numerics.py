@@ -208,22 +208,24 @@ def _inputs(framework, name):
 
 
 @pytest.mark.parametrize("name", sorted(RULES))
-def test_rule_eager(xp, name):
-    fn, x = _inputs(xp, name)
-    _check_value(xp, fn(x, xp.array), name)
+def test_rule_eager(framework, name):
+    fn, x = _inputs(framework, name)
+    _check_value(framework, fn(x, framework.array), name)
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(RULES))
-def test_rule_traced(xp_traced, name):
-    fn, x = _inputs(xp_traced, name)
-    _check_value(xp_traced, xp_traced.trace(lambda z: fn(z, xp_traced.array))(x), name)
+def test_rule_traced(traced_framework, name):
+    fn, x = _inputs(traced_framework, name)
+    _check_value(
+        traced_framework, traced_framework.trace(lambda z: fn(z, traced_framework.array))(x), name
+    )
 
 
 @pytest.mark.parametrize("name", sorted(RULES))
-def test_rule_gradient(xp_autograd, name):
-    fn, x = _inputs(xp_autograd, name)
-    _, grad = xp_autograd.value_and_grad(lambda z: fn(z, xp_autograd.array), x)
+def test_rule_gradient(autograd_framework, name):
+    fn, x = _inputs(autograd_framework, name)
+    _, grad = autograd_framework.value_and_grad(lambda z: fn(z, autograd_framework.array), x)
     assert np.all(np.isfinite(grad)), f"{name}: gradient {grad}"
     zero = RULES[name][4]
     if zero is not None:

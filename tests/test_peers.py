@@ -272,13 +272,13 @@ def test_every_case_is_listed():
 
 
 @pytest.mark.parametrize("peer,name", PARAMS, ids=[f"{p}: {n}" for p, n in PARAMS])
-def test_matches_peer(xp, peer, name):
+def test_matches_peer(framework, peer, name):
     (logits, ours, _), _ = _case(peer, name)
     want_value, want_grad = _peer_value_and_grad(peer, name)
-    x = xp.array(logits)
-    if xp.has_autograd:
-        value, grad = xp.value_and_grad(lambda z: ours(z, xp.array), x)
+    x = framework.array(logits)
+    if framework.has_autograd:
+        value, grad = framework.value_and_grad(lambda z: ours(z, framework.array), x)
         np.testing.assert_allclose(grad, want_grad, rtol=1e-9, atol=1e-12, err_msg="gradient")
     else:
-        value = xp.to_numpy(ours(x, xp.array))
+        value = framework.to_numpy(ours(x, framework.array))
     np.testing.assert_allclose(value, want_value, rtol=1e-9, atol=1e-12, err_msg="value")

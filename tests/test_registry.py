@@ -112,20 +112,20 @@ VALUE_CASES = [(n, r) for n in sorted(SPEC) for r in _reductions(n)]
 
 
 @pytest.mark.parametrize("name, reduction", VALUE_CASES)
-def test_declared_case_matches_its_oracle(xp, name, reduction):
+def test_declared_case_matches_its_oracle(framework, name, reduction):
     fn, prediction, args, arrays, options, *_ = CASES[name]
     per_row, count = EXPECTED[name]
     got = fn(
-        xp.array(prediction),
-        *[xp.array(a) for a in args],
-        **{k: xp.array(v) for k, v in arrays.items()},
+        framework.array(prediction),
+        *[framework.array(a) for a in args],
+        **{k: framework.array(v) for k, v in arrays.items()},
         **options,
         reduction=reduction,
     )
     total = math.fsum(np.ravel(per_row))
     count = per_row.size if count is None else count
     want = {"none": per_row, "sum": total, "mean": total / count if count else 0.0}[reduction]
-    assert_close(got, want, framework=xp, dtype="float64", rtol=1e-10, atol=1e-13)
+    assert_close(got, want, framework=framework, dtype="float64", rtol=1e-10, atol=1e-13)
 
 
 def test_class_names_are_the_camel_case_of_the_functions():

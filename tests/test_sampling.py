@@ -21,29 +21,31 @@ def _probabilities(range_max):
     return np.log((c + 2) / (c + 1)) / math.log(range_max + 1)
 
 
-def test_draws_follow_the_log_uniform_distribution(xp):
+def test_draws_follow_the_log_uniform_distribution(framework):
     """Chi-square of 20000 draws with replacement over 50 classes (fixed seed: deterministic)."""
     sampled, _, _ = mlcloss.log_uniform_candidate_sampler(
-        xp.array(SMALL), num_sampled=20000, range_max=50, unique=False, seed=7
+        framework.array(SMALL), num_sampled=20000, range_max=50, unique=False, seed=7
     )
-    counts = np.bincount(xp.to_numpy(sampled), minlength=50)
+    counts = np.bincount(framework.to_numpy(sampled), minlength=50)
     expected = 20000 * _probabilities(50)
     chi2 = float(np.sum((counts - expected) ** 2 / expected))
     assert chi2 < CHI2_49_999, chi2
 
 
-def test_unique_sampling(xp):
+def test_unique_sampling(framework):
     sampled, true_count, sampled_count = mlcloss.log_uniform_candidate_sampler(
-        xp.array(SMALL), num_sampled=40, range_max=60, seed=1
+        framework.array(SMALL), num_sampled=40, range_max=60, seed=1
     )
-    values = xp.to_numpy(sampled)
+    values = framework.to_numpy(sampled)
     assert values.shape == (40,) and len(set(values.tolist())) == 40
     assert values.min() >= 0 and values.max() < 60
-    assert sampled.dtype == xp.dtype("int64") and true_count.dtype == xp.dtype("float32")
-    assert xp.to_numpy(true_count).shape == (3, 1)
+    assert sampled.dtype == framework.dtype("int64") and true_count.dtype == framework.dtype(
+        "float32"
+    )
+    assert framework.to_numpy(true_count).shape == (3, 1)
     # the counts are one formula with one num_tries >= 40: recover it and check every entry
     p = _probabilities(60).astype(np.float32)
-    counts = xp.to_numpy(sampled_count).astype(np.float64)
+    counts = framework.to_numpy(sampled_count).astype(np.float64)
     rarest = int(np.argmin(counts))  # the most accurate place to read num_tries from
     n = int(round(np.log1p(-counts[rarest]) / np.log1p(-float(p[values[rarest]]))))
     assert n >= 40
@@ -52,19 +54,19 @@ def test_unique_sampling(xp):
     )
 
 
-def test_same_seed_same_draws(xp):
+def test_same_seed_same_draws(framework):
     first = mlcloss.log_uniform_candidate_sampler(
-        xp.array(TRUE), num_sampled=16, range_max=1000, seed=3
+        framework.array(TRUE), num_sampled=16, range_max=1000, seed=3
     )
     again = mlcloss.log_uniform_candidate_sampler(
-        xp.array(TRUE), num_sampled=16, range_max=1000, seed=3
+        framework.array(TRUE), num_sampled=16, range_max=1000, seed=3
     )
     other = mlcloss.log_uniform_candidate_sampler(
-        xp.array(TRUE), num_sampled=16, range_max=1000, seed=4
+        framework.array(TRUE), num_sampled=16, range_max=1000, seed=4
     )
     for a, b in zip(first, again):
-        np.testing.assert_array_equal(xp.to_numpy(a), xp.to_numpy(b))
-    assert not np.array_equal(xp.to_numpy(first[0]), xp.to_numpy(other[0]))
+        np.testing.assert_array_equal(framework.to_numpy(a), framework.to_numpy(b))
+    assert not np.array_equal(framework.to_numpy(first[0]), framework.to_numpy(other[0]))
 
 
 def test_first_unique_equals_the_rejection_loop():
@@ -131,35 +133,35 @@ def test_seed_003_expected_counts():
 
 
 @pytest.mark.slow
-def test_traced_sampler_draws_what_the_eager_one_draws(xp_traced):
+def test_traced_sampler_draws_what_the_eager_one_draws(traced_framework):
     def sample(t):
         return mlcloss.log_uniform_candidate_sampler(t, num_sampled=32, range_max=500, seed=2)
 
-    true_classes = xp_traced.array(TRUE)
-    if xp_traced.name == "torch":  # dynamo cannot hold a torch Generator: a clear error
+    true_classes = traced_framework.array(TRUE)
+    if traced_framework.name == "torch":  # dynamo cannot hold a torch Generator: a clear error
         with pytest.raises(Exception, match="seeded sampler cannot run inside torch.compile"):
-            xp_traced.trace(sample)(true_classes)
-        unseeded = xp_traced.trace(
+            traced_framework.trace(sample)(true_classes)
+        unseeded = traced_framework.trace(
             lambda t: mlcloss.log_uniform_candidate_sampler(t, num_sampled=32, range_max=500)
         )
-        assert len(set(xp_traced.to_numpy(unseeded(true_classes)[0]).tolist())) == 32
+        assert len(set(traced_framework.to_numpy(unseeded(true_classes)[0]).tolist())) == 32
         return
-    eager = [xp_traced.to_numpy(a) for a in sample(true_classes)]
-    traced = [xp_traced.to_numpy(a) for a in xp_traced.trace(sample)(true_classes)]
+    eager = [traced_framework.to_numpy(a) for a in sample(true_classes)]
+    traced = [traced_framework.to_numpy(a) for a in traced_framework.trace(sample)(true_classes)]
     assert len(set(traced[0].tolist())) == 32
     np.testing.assert_array_equal(traced[0], eager[0])
     for got, want in zip(traced[1:], eager[1:]):  # XLA's float32 expm1 may differ by an ulp
         np.testing.assert_allclose(got, want, rtol=1e-6)
 
 
-def test_bad_arguments(xp):
+def test_bad_arguments(framework):
     with pytest.raises(ValueError, match="true_classes.*\\[0, 50\\)"):
         mlcloss.log_uniform_candidate_sampler(
-            xp.array(np.array([[60]])), num_sampled=4, range_max=50
+            framework.array(np.array([[60]])), num_sampled=4, range_max=50
         )
     with pytest.raises(ValueError, match="num_sampled <= range_max"):
-        mlcloss.log_uniform_candidate_sampler(xp.array(TRUE), num_sampled=400, range_max=200)
+        mlcloss.log_uniform_candidate_sampler(framework.array(TRUE), num_sampled=400, range_max=200)
     with pytest.raises(ValueError, match="true_classes must have 2 dimensions"):
         mlcloss.log_uniform_candidate_sampler(
-            xp.array(np.array([1, 2])), num_sampled=4, range_max=50
+            framework.array(np.array([1, 2])), num_sampled=4, range_max=50
         )

@@ -15,14 +15,14 @@ from mlcloss.testing import assert_close
 PRINTED = 5e-5  # half a unit in the 4th decimal
 
 
-def test_seed_002_torch_cross_entropy_notes(xp):
-    a = xp.array
+def test_seed_002_torch_cross_entropy_notes(framework):
+    a = framework.array
     logits = a(np.array([[0.3, 0.4, 0.3], [0.7, 0.1, 0.2]]))
     target = a(np.array([0, 2]))
     assert_close(
         mlcloss.softmax_cross_entropy(logits, target, reduction="none"),
         [1.1331, 1.2679],
-        framework=xp,
+        framework=framework,
         atol=PRINTED,
     )
     raw = np.array([[0.3, 0.4, 0.3], [0.7, 0.1, 0.2]])
@@ -33,7 +33,7 @@ def test_seed_002_torch_cross_entropy_notes(xp):
     assert_close(
         mlcloss.nll_loss(a(logp), target, reduction="none"),
         [1.1331, 1.2679],
-        framework=xp,
+        framework=framework,
         atol=PRINTED,
     )
 
@@ -43,7 +43,7 @@ def test_seed_002_torch_cross_entropy_notes(xp):
     assert_close(
         mlcloss.sigmoid_cross_entropy(binary_logits, binary_target, reduction="none"),
         table,
-        framework=xp,
+        framework=framework,
         atol=PRINTED,
     )
     probs = 1 / (1 + np.exp(-np.array([[0.8, 0.2], [0.1, 0.9], [0.6, 0.4]])))
@@ -53,57 +53,63 @@ def test_seed_002_torch_cross_entropy_notes(xp):
     assert_close(
         mlcloss.binary_cross_entropy(a(probs), binary_target, reduction="none"),
         table,
-        framework=xp,
+        framework=framework,
         atol=PRINTED,
     )
 
     logits = a(np.array([[0.1, 0.2, 0.7], [0.4, 0.5, 0.1]]))
     target = a(np.array([2, 1]))
     one_hot = a(np.array([[0.0, 0.0, 1.0], [0.0, 1.0, 0.0]]))
-    assert_close(mlcloss.softmax_cross_entropy(logits, target), 0.8569, framework=xp, atol=PRINTED)
+    assert_close(
+        mlcloss.softmax_cross_entropy(logits, target), 0.8569, framework=framework, atol=PRINTED
+    )
     assert_close(
         mlcloss.softmax_cross_entropy(logits, target, reduction="none"),
         [0.7679, 0.9459],
-        framework=xp,
+        framework=framework,
         atol=PRINTED,
     )
-    assert_close(mlcloss.sigmoid_cross_entropy(logits, one_hot), 0.6795, framework=xp, atol=PRINTED)
+    assert_close(
+        mlcloss.sigmoid_cross_entropy(logits, one_hot), 0.6795, framework=framework, atol=PRINTED
+    )
     assert_close(
         mlcloss.sigmoid_cross_entropy(logits, one_hot, reduction="none"),
         [[0.7444, 0.7981, 0.4032], [0.9130, 0.4741, 0.7444]],
-        framework=xp,
+        framework=framework,
         atol=PRINTED,
     )
     binary = a(np.array([[0.6, 0.4], [0.3, 0.7]]))
     assert_close(
         mlcloss.softmax_cross_entropy(binary, a(np.array([0, 1]))),
         0.5556,
-        framework=xp,
+        framework=framework,
         atol=PRINTED,
     )
     assert_close(
         mlcloss.sigmoid_cross_entropy(a(np.array([0.6, 0.3])), a(np.array([0.0, 1.0]))),
         0.7959,
-        framework=xp,
+        framework=framework,
         atol=PRINTED,
     )
 
 
-def test_seed_003_label_smoothing_and_ctr_entropy(xp):
-    a = xp.array
+def test_seed_003_label_smoothing_and_ctr_entropy(framework):
+    a = framework.array
     labels = a(
         np.array([[[0, 0, 1], [0, 1, 0], [1, 0, 0]], [[1, 0, 0], [1, 0, 0], [0, 1, 0]]], np.float32)
     )
     smoothed = mlcloss.smooth_labels(labels, 0.1)
-    want = np.where(xp.to_numpy(labels) == 1, 0.93333334, 0.03333334).astype(np.float32)
-    assert_close(smoothed, want, framework=xp, dtype="float32", atol=5e-9)  # printed to 8 places
+    want = np.where(framework.to_numpy(labels) == 1, 0.93333334, 0.03333334).astype(np.float32)
+    assert_close(
+        smoothed, want, framework=framework, dtype="float32", atol=5e-9
+    )  # printed to 8 places
     # a constant prediction of the base rate 0.05 costs 0.198 nats
     ctr = mlcloss.binary_cross_entropy(a(np.array([0.05])), a(np.array([0.05])))
-    assert_close(ctr, 0.19851524, framework=xp, rtol=1e-7)
+    assert_close(ctr, 0.19851524, framework=framework, rtol=1e-7)
 
 
-def test_seed_004_tensorflow_tables(xp):
-    a = xp.array
+def test_seed_004_tensorflow_tables(framework):
+    a = framework.array
     logits = a(np.array([[0.7, 1.2, 0.3], [0.4, 0.2, 0.9], [0.6, 0.3, 0.4]], np.float32))
     labels = a(np.eye(3, dtype=np.float32)[[1, 2, 0]])
     smooth = mlcloss.smooth_labels(labels, 0.1)
@@ -115,14 +121,14 @@ def test_seed_004_tensorflow_tables(xp):
     assert_close(
         mlcloss.sigmoid_cross_entropy(logits, smooth, reduction="none"),
         sigmoid_table,
-        framework=xp,
+        framework=framework,
         dtype="float32",
         rtol=3e-7,
     )
     assert_close(
         mlcloss.softmax_cross_entropy(logits, labels, reduction="none"),
         [0.69967604, 0.74342006, 0.93983102],
-        framework=xp,
+        framework=framework,
         dtype="float32",
         rtol=3e-7,
     )

@@ -3,7 +3,7 @@
 Public so that a research repo can run the cross-backend checks on its own
 copy of mlcloss (``python -m mlcloss report``) or on its own losses written
 against the array API (:func:`check_loss`). The pytest plugin
-:mod:`mlcloss.testing.plugin` provides the ``xp`` fixture.
+:mod:`mlcloss.testing.plugin` provides the ``framework`` fixtures.
 """
 
 from .assertions import assert_close

@@ -1,10 +1,12 @@
-"""pytest plugin: the ``xp`` fixtures, one test id per framework.
+"""pytest plugin: the framework fixtures, one test id per framework.
 
-Add ``pytest_plugins = ["mlcloss.testing.plugin"]`` to a ``conftest.py``.
+Add ``pytest_plugins = ["mlcloss.testing.plugin"]`` to a ``conftest.py``. Each
+fixture yields a :class:`~mlcloss.testing.Framework` (not a namespace: its
+``.xp`` is the namespace):
 
-- ``xp``: every selected, installed framework;
-- ``xp_autograd``: those with autograd (torch, jax, tensorflow);
-- ``xp_traced``: those with a tracing compiler (the same three).
+- ``framework``: every selected, installed framework;
+- ``autograd_framework``: those with autograd (torch, jax, tensorflow);
+- ``traced_framework``: those with a tracing compiler (the same three).
 
 ``MLCLOSS_BACKENDS=numpy,torch`` selects frameworks; frameworks that are not
 installed are not collected (the nox session that installs them runs them).
@@ -17,9 +19,9 @@ import pytest
 from .frameworks import available_frameworks
 
 _FILTERS = {
-    "xp": lambda f: True,
-    "xp_autograd": lambda f: f.has_autograd,
-    "xp_traced": lambda f: f.compiler is not None,
+    "framework": lambda f: True,
+    "autograd_framework": lambda f: f.has_autograd,
+    "traced_framework": lambda f: f.compiler is not None,
 }
 
 
@@ -36,6 +38,6 @@ def _framework(request):
     return framework
 
 
-xp = pytest.fixture(_framework, name="xp")
-xp_autograd = pytest.fixture(_framework, name="xp_autograd")
-xp_traced = pytest.fixture(_framework, name="xp_traced")
+framework = pytest.fixture(_framework, name="framework")
+autograd_framework = pytest.fixture(_framework, name="autograd_framework")
+traced_framework = pytest.fixture(_framework, name="traced_framework")
