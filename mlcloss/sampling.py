@@ -40,22 +40,39 @@ def log_uniform_candidate_sampler(true_classes, *, num_sampled, range_max, uniqu
     repeated) it is :math:`p \cdot \mathrm{num\_sampled}`, exactly as
     ``tf.random.log_uniform_candidate_sampler`` reports them (float32).
 
+    The log-uniform (Zipfian) distribution approximates the word frequencies
+    of natural language, so with a vocabulary sorted by frequency the sampled
+    negatives are the frequent, informative ones. The expected counts
+    :math:`Q` are what :func:`~mlcloss.sampled_softmax_loss` and
+    :func:`~mlcloss.nce_loss` subtract, as :math:`\log Q`, from the logits.
+
     Parameters
     ----------
     true_classes : integer array ``[batch, num_true]``
         The target classes; only their expected counts are computed.
+        Their device is where the draws are made.
     num_sampled : int
+        The number of classes to draw for the whole batch (distinct ones
+        when ``unique=True``).
     range_max : int
         The number of classes.
+        Classes are the integers in ``[0, range_max)``.
     unique : bool
+        True (the default): draw without replacement, repeating draws until
+        ``num_sampled`` distinct classes are found. False: ``num_sampled``
+        independent draws, which may repeat.
     seed : int, optional
         Reproducible draws for a given seed on a given backend.
 
     Returns
     -------
     sampled_candidates : int64 array ``[num_sampled]``
+        The sampled classes, in the order drawn.
     true_expected_count : float32 array ``[batch, num_true]``
+        :math:`Q` of each true class: how often it is expected among the
+        draws.
     sampled_expected_count : float32 array ``[num_sampled]``
+        :math:`Q` of each sampled class.
 
     Notes
     -----
@@ -65,7 +82,35 @@ def log_uniform_candidate_sampler(true_classes, *, num_sampled, range_max, uniqu
     1024`` draws, enough unless ``num_sampled`` is close to ``range_max``;
     eagerly a block too short to hold ``num_sampled`` distinct classes is
     doubled until it does, while under tracing (or on an accelerator, where
-    the check would wait for the device) the expected counts are then NaN. A traced sampler draws what the eager one draws.
+    the check would wait for the device) the expected counts are then NaN.
+    A traced sampler draws what the eager one draws.
+
+    References
+    ----------
+    TensorFlow, "Candidate Sampling Algorithms Reference", and
+    ``tf.random.log_uniform_candidate_sampler``. Jean et al., "On Using Very
+    Large Target Vocabulary for Neural Machine Translation", ACL 2015.
+
+    Examples
+    --------
+    Without uniqueness a class's expected count is :math:`P(c)` times
+    ``num_sampled``, whatever was drawn: :math:`4 \log 2 / \log 11` for
+    class 0 and :math:`4 \log(7/6) / \log 11` for class 5.
+
+    >>> import numpy as np, mlcloss
+    >>> true_classes = np.array([[0], [5]])
+    >>> sampled, true_count, sampled_count = mlcloss.log_uniform_candidate_sampler(
+    ...     true_classes, num_sampled=4, range_max=10, unique=False, seed=0)
+    >>> true_count.round(4)
+    array([[1.1563],
+           [0.2571]], dtype=float32)
+
+    With ``unique=True`` (the default) the four classes are distinct:
+
+    >>> sampled, true_count, sampled_count = mlcloss.log_uniform_candidate_sampler(
+    ...     true_classes, num_sampled=4, range_max=10, seed=0)
+    >>> sampled.shape, len(set(sampled.tolist())), bool(((sampled >= 0) & (sampled < 10)).all())
+    ((4,), 4, True)
     """
     backend, (true_classes,) = _TRUE_CLASSES(true_classes)
     xp = backend.xp

@@ -77,7 +77,7 @@ def elementwise_rows(value, gradient) -> Rows:
     return Rows(masked_value, masked_gradient, elementwise=True)
 
 
-def saved_slope(xp, backend, x, saved, g, *arrays):
+def saved_slope(xp, backend, x, saved, g, *arrays, **options):
     """The gradient of a loss whose value saved its derivative ``∂L/∂x`` (when it shares the
     value's terms, computing it there is cheapest): that derivative times ``g``."""
     (slope,) = saved

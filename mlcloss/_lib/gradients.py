@@ -30,9 +30,11 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from ..backends import array_namespace
+from .arguments import is_array
 from .dtypes import cast, compute_dtype
 from .reduce import check_reduction, divisor, reduce
 from .shapes import class_axis_last
@@ -87,6 +89,34 @@ class Rows:
 def per_row(g):
     """The upstream gradient ``g`` of the rows, shaped to multiply ``[..., C]`` arrays."""
     return g[..., None] if getattr(g, "ndim", 0) else g
+
+
+def bind_options(value: Callable, gradient: Callable, **options):
+    """``(value, gradient, arrays)``: the functions of :class:`Rows` with hyper-parameters bound.
+
+    ``value(xp, backend, x, *arrays, **options)`` and ``gradient(xp, backend,
+    x, saved, g, *arrays, **options)`` are returned without their options:
+    floats (and None) are bound as constants; array options (0-d, perhaps
+    traced: see :func:`~mlcloss._lib.arguments.check_number`) come back in
+    ``arrays``, to be passed after the rows' other arrays (before an
+    elementwise loss's ``valid``), so that they are inputs of the
+    differentiable operation: autodiff reaches them (a learned margin) and
+    no custom rule closes over a tracer.
+    """
+    names = tuple(k for k, v in options.items() if is_array(v))
+    if not names:
+        return partial(value, **options), partial(gradient, **options), ()
+    fixed = {k: v for k, v in options.items() if k not in names}
+    n = len(names)
+
+    def bound_value(xp, backend, x, *arrays):
+        return value(xp, backend, x, *arrays[:-n], **fixed, **dict(zip(names, arrays[-n:])))
+
+    def bound_gradient(xp, backend, x, saved, g, *arrays):
+        given = dict(zip(names, arrays[-n:]))
+        return gradient(xp, backend, x, saved, g, *arrays[:-n], **fixed, **given)
+
+    return bound_value, bound_gradient, tuple(options[k] for k in names)
 
 
 class Analytic:
@@ -180,7 +210,8 @@ def reduced(
     the number of rows) and ``bad`` the rows to poison with NaN.
     """
     check_reduction(reduction)
-    op = Reduced(rows, axis % logits.ndim, reduction, xp, backend)
+    # a 0-d prediction (an elementwise loss on one element) has no axis: -1 leaves it in place
+    op = Reduced(rows, axis % logits.ndim if logits.ndim else -1, reduction, xp, backend)
     return differentiable(xp, backend, op, (logits, *arrays, count, bad))
 
 

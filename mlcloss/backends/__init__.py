@@ -70,11 +70,13 @@ class Inputs:
                     f"another array-API library), received {type(a).__name__}; convert it "
                     "first, e.g. with numpy.asarray or your framework's asarray"
                 )
-        # NumPy scalars (np.float32(0.5)) given as options are numbers: the loss converts them
+        # options that are NumPy scalars (np.float32(0.5)) are numbers, which the loss
+        # converts, and options that are no array at all (a string) are the loss's to name
         present = [
             a
             for i, a in enumerate(arrays)
-            if type(a) not in _PASSIVE and (i < self.required or not isinstance(a, numbers.Number))
+            if type(a) not in _PASSIVE
+            and (i < self.required or (hasattr(a, "shape") and not isinstance(a, numbers.Number)))
         ]
         adapter = _adapter_of(present)
         if adapter.name == "tensorflow" and any(map(is_tensorflow_variable, present)):

@@ -22,12 +22,19 @@ class NumPyBackend(Backend):
         return x
 
     def scale_owned(self, x, factor):
-        if np.broadcast_shapes(x.shape, np.shape(factor)) != x.shape:
+        # a 0-d operation gives a NumPy scalar, which cannot be written into
+        if (
+            not isinstance(x, np.ndarray)
+            or np.broadcast_shapes(x.shape, np.shape(factor)) != x.shape
+        ):
             return x * factor
         return np.multiply(x, factor, out=x)
 
     def subtract_owned(self, x, other):
-        if np.broadcast_shapes(x.shape, np.shape(other)) != x.shape:
+        if (
+            not isinstance(x, np.ndarray)
+            or np.broadcast_shapes(x.shape, np.shape(other)) != x.shape
+        ):
             return x - other
         return np.subtract(x, other, out=x)
 

@@ -22,10 +22,9 @@ arXiv:2009.14119.
 from __future__ import annotations
 
 import math
-from functools import partial
 
 from .._compat import device
-from .._lib.arguments import check_number, weight_array
+from .._lib.arguments import check_number, is_array, is_scalar, poison_options, weight_array
 from .._lib.dtypes import cast
 from .._lib.elementwise import (
     check_unit_interval,
@@ -34,6 +33,8 @@ from .._lib.elementwise import (
     prepare,
     saved_slope,
 )
+from .._lib.gradients import bind_options
+from .._lib.registry import declare
 from ..backends import Inputs
 
 __all__ = [
@@ -43,11 +44,46 @@ __all__ = [
     "sigmoid_focal_loss",
 ]
 
-_LOGITS_LABELS_POS_WEIGHT_WHERE = Inputs("logits", "labels", optional=("pos_weight", "where"))
+_LOGITS_LABELS_POS_WEIGHT_WHERE = Inputs(
+    "logits", "labels", optional=("pos_weight", "where", "label_smoothing")
+)
 _PROBS_LABELS_WHERE = Inputs("probs", "labels", optional=("where",))
-_LOGITS_LABELS_WHERE = Inputs("logits", "labels", optional=("where",))
+_LOGITS_LABELS_WHERE_ALPHA_GAMMA = Inputs("logits", "labels", optional=("where", "alpha", "gamma"))
+_LOGITS_LABELS_WHERE_ASL = Inputs(
+    "logits", "labels", optional=("where", "gamma_pos", "gamma_neg", "clip")
+)
 
 
+@declare(
+    kind="elementwise",
+    arrays=("pos_weight",),
+    peers={
+        "torch": "torch.nn.functional.binary_cross_entropy_with_logits",
+        "keras": "keras.losses.BinaryCrossentropy(from_logits=True)",
+        "optax": "optax.sigmoid_binary_cross_entropy",
+        "tf.nn": "tf.nn.sigmoid_cross_entropy_with_logits",
+    },
+    cases=lambda ex: {
+        "sigmoid-ce": ex.case(
+            ex.LOGITS,
+            ex.SOFT,
+            pos_weight=ex.CLASS_W,
+            where=ex.WHERE,
+            label_smoothing=0.1,
+            expected=ex.kept(
+                ex.oracles.sigmoid_ce(
+                    ex.LOGITS, ex.SOFT, pos_weight=ex.CLASS_W, label_smoothing=0.1
+                ),
+                ex.WHERE,
+            ),
+        )
+    },
+    timed_against={
+        "torch": lambda m, x, t: m.F.binary_cross_entropy_with_logits(x, t),
+        "jax": lambda m, x, t: m.optax.sigmoid_binary_cross_entropy(x, t),
+        "tensorflow": lambda m, x, t: m.tf.nn.sigmoid_cross_entropy_with_logits(t, x),
+    },
+)
 def sigmoid_cross_entropy(
     logits, labels, /, *, pos_weight=None, label_smoothing=0.0, where=None, reduction="mean"
 ):
@@ -59,8 +95,15 @@ def sigmoid_cross_entropy(
           + (1 - \tilde t) \operatorname{softplus}(x),
         \qquad \tilde t = t (1 - ε) + ε / 2
 
-    with :math:`p` = ``pos_weight`` (1 by default) and :math:`ε` =
-    ``label_smoothing`` (Keras's binary smoothing). This is
+    with :math:`x` the logits (``logits``), :math:`t` the labels
+    (``labels``), :math:`p` = ``pos_weight`` (1 by default) and :math:`ε` =
+    ``label_smoothing`` (Keras's binary smoothing). It is
+    :math:`-p \tilde t \log σ(x) - (1 - \tilde t) \log(1 - σ(x))`, written
+    with :math:`-\log σ(x) = \operatorname{softplus}(-x)` and
+    :math:`-\log(1 - σ(x)) = \operatorname{softplus}(x)`, so no probability
+    is ever formed and the gradient is
+    :math:`(p \tilde t + 1 - \tilde t)\, σ(x) - p \tilde t`
+    (:math:`σ(x) - \tilde t` without ``pos_weight``). This is
     ``torch.nn.functional.binary_cross_entropy_with_logits`` (``pos_weight``
     included), ``tf.nn.sigmoid_cross_entropy_with_logits`` and Keras 3's
     ``BinaryCrossentropy(from_logits=True, label_smoothing=ε)``, with each
@@ -70,17 +113,36 @@ def sigmoid_cross_entropy(
     Parameters
     ----------
     logits : array
+        Real scores :math:`x`, no sigmoid applied, any shape; each element is
+        its own yes/no problem. 16-bit logits are computed in float32.
     labels : array, the shape of ``logits``
-        Bool, integer 0/1 or floating in [0, 1].
+        Bool, integer 0/1 or floating in [0, 1]: :math:`t`, the probability
+        that the element is positive.
     pos_weight : float, array broadcastable to ``logits`` or sequence, optional
         Weight of the positive term (torch: one per class, on the last axis).
+        Above 1 it trades precision for recall, e.g. the ratio of negatives
+        to positives of an imbalanced class.
     label_smoothing : float in [0, 1]
+        :math:`ε`: the labels are pulled towards 1/2 as
+        :math:`t (1 - ε) + ε / 2` (default 0, no smoothing).
     where : bool array broadcastable to ``logits``, optional
+        False removes an element from the sum and from the mean's count (its
+        logit is never read, so padding may hold anything).
     reduction : {"mean", "sum", "none"}
+        ``"none"`` keeps the elementwise losses, ``"sum"`` adds them and
+        ``"mean"`` divides that sum by the number of elements kept.
+
+    Returns
+    -------
+    array
+        For ``reduction="none"`` the elementwise losses, the shape of
+        ``logits`` (0 where ``where`` is False); for ``"mean"`` and ``"sum"``
+        a 0-d array. float32 for 16-bit or float32 logits, float64 for
+        float64 logits.
 
     Examples
     --------
-    Seed 002's BCEWithLogitsLoss example:
+    A worked example with soft labels:
 
     >>> import numpy as np, mlcloss
     >>> logits = np.array([[0.8, 0.2], [0.1, 0.9], [0.6, 0.4]])
@@ -89,21 +151,34 @@ def sigmoid_cross_entropy(
     array([[0.4511, 0.7781],
            [0.7244, 0.5212],
            [0.7375, 0.713 ]])
+
+    ``pos_weight`` doubles the positive terms only; where the usual
+    :math:`\max(x, 0) - x t + \log(1 + e^{-|x|})` cancels, each tail here
+    stays exact:
+
+    >>> x, t = np.array([2.0, -1.0, -4.0, 0.5]), np.array([1, 0, 0, 1])
+    >>> mlcloss.sigmoid_cross_entropy(x, t, pos_weight=2.0, reduction="none").round(4)
+    array([0.2539, 0.3133, 0.0181, 0.9482])
+    >>> float(mlcloss.sigmoid_cross_entropy(np.array([-10.0]), np.array([0.0]), pos_weight=1.5))
+    4.539889921686465e-05
     """
-    backend, (logits, labels, pos_weight, where) = _LOGITS_LABELS_POS_WEIGHT_WHERE(
-        logits, labels, pos_weight, where
+    backend, (logits, labels, pos_weight, where, label_smoothing) = _LOGITS_LABELS_POS_WEIGHT_WHERE(
+        logits, labels, pos_weight, where, label_smoothing
     )
     xp = backend.xp
     t, valid = prepare(xp, logits, labels, where, reduction, name="logits")
     bad = check_unit_interval(xp, backend, t, valid, name="labels")
-    epsilon = check_number(label_smoothing, name="label_smoothing", low=0.0, high=1.0)
-    if epsilon > 0:
+    scalar = {"backend": backend, "like": logits, "dtype": t.dtype}
+    epsilon = check_number(label_smoothing, name="label_smoothing", low=0.0, high=1.0, **scalar)
+    bad = poison_options(xp, backend, bad, epsilon)
+    if is_array(epsilon) or epsilon > 0:  # an array may hold any ε: the general form
         t = t * (1 - epsilon) + epsilon / 2
     if pos_weight is not None:
-        if isinstance(pos_weight, (int, float)):
-            pos_weight = xp.asarray(
-                check_number(pos_weight, name="pos_weight"), dtype=t.dtype, device=device(t)
-            )
+        if is_scalar(pos_weight):
+            pos_weight = check_number(pos_weight, name="pos_weight", **scalar)
+            bad = poison_options(xp, backend, bad, pos_weight)
+            if not is_array(pos_weight):
+                pos_weight = xp.asarray(pos_weight, dtype=t.dtype, device=device(t))
         else:
             pos_weight = weight_array(xp, pos_weight, name="pos_weight", like=t, dtype=t.dtype)
     return finish(
@@ -130,6 +205,18 @@ def _sigmoid_gradient(xp, backend, x, saved, g, t, pos_weight):
 _SIGMOID_ROWS = elementwise_rows(_sigmoid_values, _sigmoid_gradient)
 
 
+@declare(
+    kind="elementwise",
+    peers={
+        "torch": "torch.nn.functional.binary_cross_entropy",
+        "keras": "keras.losses.BinaryCrossentropy (probabilities; Keras clips them at 1e-7)",
+    },
+    cases=lambda ex: {
+        "binary-ce": ex.case(ex.UNIT, ex.SOFT, expected=ex.oracles.binary_ce(ex.UNIT, ex.SOFT))
+    },
+    bench=lambda b: (b.probabilities, b.multi_hot_float, {}),
+    timed_against={"torch": lambda m, x, t: m.F.binary_cross_entropy(x, t)},
+)
 def binary_cross_entropy(probs, labels, /, *, where=None, reduction="mean"):
     r"""Binary cross-entropy on probabilities, each log clamped at −100 like torch.
 
@@ -137,17 +224,37 @@ def binary_cross_entropy(probs, labels, /, *, where=None, reduction="mean"):
 
         L = -\bigl(t \max(\log q, -100) + (1 - t) \max(\operatorname{log1p}(-q), -100)\bigr)
 
+    with :math:`q` the predicted probabilities (``probs``) and :math:`t` the
+    labels (``labels``): the cross-entropy between the Bernoulli
+    distributions :math:`t` and :math:`q`, elementwise.
     ``torch.nn.functional.binary_cross_entropy``: the clamp keeps
-    :math:`q = 0` or :math:`1` finite. Prefer :func:`sigmoid_cross_entropy`
+    :math:`q = 0` or :math:`1` finite (a confidently wrong element costs
+    100, and the clamped log passes no gradient). The gradient is
+    :math:`(1 - t)/(1 - q) - t/q`. Prefer :func:`sigmoid_cross_entropy`
     on logits when you have them: it is exact where probabilities have
     already rounded to 0 or 1.
 
     Parameters
     ----------
     probs : array, values in [0, 1]
+        The predicted probabilities :math:`q` (for example a sigmoid's
+        output), any shape, real floating; 16-bit inputs are computed in
+        float32.
     labels : array, the shape of ``probs``, in [0, 1]
+        The target probabilities :math:`t`: bool, integer 0/1 or floating.
     where : bool array broadcastable to ``probs``, optional
+        False removes an element from the sum and from the mean's count.
     reduction : {"mean", "sum", "none"}
+        ``"none"`` keeps the elementwise losses, ``"sum"`` adds them and
+        ``"mean"`` divides that sum by the number of elements kept.
+
+    Returns
+    -------
+    array
+        For ``reduction="none"`` the elementwise losses, the shape of
+        ``probs`` (0 where ``where`` is False); for ``"mean"`` and ``"sum"``
+        a 0-d array. float32 for 16-bit or float32 probabilities, float64
+        for float64 probabilities.
 
     Examples
     --------
@@ -155,6 +262,8 @@ def binary_cross_entropy(probs, labels, /, *, where=None, reduction="mean"):
     >>> mlcloss.binary_cross_entropy(np.array([0.0, 0.5, 1.0]), np.array([1.0, 1.0, 1.0]),
     ...                              reduction="none").round(4)
     array([100.    ,   0.6931,   0.    ])
+    >>> mlcloss.binary_cross_entropy(np.array([0.9, 0.2, 0.6]), np.array([1.0, 0.0, 0.5]))
+    np.float64(0.34735408159736963)
     """
     backend, (probs, labels, where) = _PROBS_LABELS_WHERE(probs, labels, where)
     xp = backend.xp
@@ -193,6 +302,23 @@ def _bce_gradient(xp, backend, q, saved, g, t):
 _BCE_ROWS = elementwise_rows(_bce_values, _bce_gradient)
 
 
+@declare(
+    kind="elementwise",
+    peers={
+        "torchvision": "torchvision.ops.sigmoid_focal_loss",
+        "optax": "optax.sigmoid_focal_loss",
+        "keras": "keras.losses.BinaryFocalCrossentropy(from_logits=True, apply_class_balancing=True)",
+    },
+    cases=lambda ex: {
+        "sigmoid-focal": ex.case(
+            ex.LOGITS,
+            ex.SOFT,
+            gamma=0.5,
+            expected=ex.oracles.sigmoid_focal(ex.LOGITS, ex.SOFT, gamma=0.5),
+        )
+    },
+    timed_against={"jax": lambda m, x, t: m.optax.sigmoid_focal_loss(x, t)},
+)
 def sigmoid_focal_loss(logits, labels, /, *, alpha=0.25, gamma=2.0, where=None, reduction="mean"):
     r"""Sigmoid focal loss: cross-entropy down-weighted on easy elements.
 
@@ -202,6 +328,14 @@ def sigmoid_focal_loss(logits, labels, /, *, alpha=0.25, gamma=2.0, where=None, 
         \quad p_t = t\, σ(x) + (1 - t)(1 - σ(x)),
         \quad α_t = α t + (1 - α)(1 - t)
 
+    with :math:`x` the logits (``logits``), :math:`t` the labels
+    (``labels``), :math:`α` = ``alpha``, :math:`γ` = ``gamma`` and
+    :math:`\mathrm{CE}(x, t)` the sigmoid cross-entropy of
+    :func:`sigmoid_cross_entropy`. :math:`p_t` is the probability the model
+    gives the right answer, so the factor :math:`(1 - p_t)^γ` is near 0 on
+    the easy, well-classified elements (the many background anchors of a
+    detector) and near 1 on the hard ones, which then dominate the loss;
+    :math:`γ = 0` and no :math:`α` give plain sigmoid cross-entropy.
     torchvision's and optax's ``sigmoid_focal_loss`` (``alpha < 0`` or
     ``None`` disables :math:`α_t`), with their reductions replaced by
     ``reduction``.
@@ -209,11 +343,32 @@ def sigmoid_focal_loss(logits, labels, /, *, alpha=0.25, gamma=2.0, where=None, 
     Parameters
     ----------
     logits : array
+        Real scores :math:`x`, no sigmoid applied, any shape; 16-bit logits
+        are computed in float32.
     labels : array, the shape of ``logits``, in [0, 1]
+        The targets :math:`t`: bool, integer 0/1 or floating (soft labels).
     alpha : float in [0, 1], negative or None
+        :math:`α`, the weight of the positive term (:math:`1 - α` weighs the
+        negative term); default 0.25 as in the paper. A negative value or
+        None disables the weighting.
     gamma : float ≥ 0
+        :math:`γ`, the focusing exponent (default 2); larger values
+        down-weight easy elements more.
     where : bool array broadcastable to ``logits``, optional
+        False removes an element from the sum and from the mean's count.
     reduction : {"mean", "sum", "none"}
+        ``"none"`` keeps the elementwise losses, ``"sum"`` adds them and
+        ``"mean"`` divides that sum by the number of elements kept.
+        torchvision's default is ``"none"``; the paper sums and divides by
+        the number of positive anchors.
+
+    Returns
+    -------
+    array
+        For ``reduction="none"`` the elementwise losses, the shape of
+        ``logits`` (0 where ``where`` is False); for ``"mean"`` and ``"sum"``
+        a 0-d array. float32 for 16-bit or float32 logits, float64 for
+        float64 logits.
 
     Notes
     -----
@@ -223,18 +378,46 @@ def sigmoid_focal_loss(logits, labels, /, *, alpha=0.25, gamma=2.0, where=None, 
     labels, so the gradient is finite even for :math:`γ < 1` at extreme
     logits, where :math:`(1 - p_t)` rounds to 0 and the power's derivative
     is infinite.
+
+    References
+    ----------
+    Lin, Goyal, Girshick, He & Dollár, "Focal Loss for Dense Object
+    Detection", ICCV 2017, arXiv:1708.02002.
+
+    Examples
+    --------
+    The confident right answer (logit 3, label 1) costs almost nothing, the
+    uncertain one (logit 0) keeps most of its cross-entropy:
+
+    >>> import numpy as np, mlcloss
+    >>> x, t = np.array([3.0, 0.0, -1.0]), np.array([1, 1, 0])
+    >>> mlcloss.sigmoid_cross_entropy(x, t, reduction="none").round(4).tolist()
+    [0.0486, 0.6931, 0.3133]
+    >>> mlcloss.sigmoid_focal_loss(x, t, alpha=None, reduction="none").round(4).tolist()
+    [0.0001, 0.1733, 0.0227]
+    >>> mlcloss.sigmoid_focal_loss(x, t, reduction="none").round(4).tolist()
+    [0.0, 0.0433, 0.017]
     """
-    backend, (logits, labels, where) = _LOGITS_LABELS_WHERE(logits, labels, where)
+    backend, (logits, labels, where, alpha, gamma) = _LOGITS_LABELS_WHERE_ALPHA_GAMMA(
+        logits, labels, where, alpha, gamma
+    )
     xp = backend.xp
     t, valid = prepare(xp, logits, labels, where, reduction, name="logits")
     bad = check_unit_interval(xp, backend, t, valid, name="labels")
-    alpha = check_number(alpha, name="alpha", high=1.0, allow_none=True)
-    gamma = check_number(gamma, name="gamma", low=0.0)
-    weight = None if alpha is None or alpha < 0 else alpha * t + (1 - alpha) * (1 - t)
-    rows = elementwise_rows(
-        partial(_focal_values, gamma=gamma), partial(_focal_gradient, gamma=gamma)
+    scalar = {"backend": backend, "like": logits, "dtype": t.dtype}
+    alpha = check_number(alpha, name="alpha", high=1.0, allow_none=True, **scalar)
+    gamma = check_number(gamma, name="gamma", low=0.0, **scalar)
+    bad = poison_options(xp, backend, bad, alpha, gamma)
+    if is_array(alpha):  # alpha < 0 disables the weighting: decided per value
+        weighted = alpha * t + (1 - alpha) * (1 - t)
+        weight = xp.where(alpha < 0, xp.ones_like(weighted), weighted)
+    else:
+        weight = None if alpha is None or alpha < 0 else alpha * t + (1 - alpha) * (1 - t)
+    value, gradient, options = bind_options(_focal_values, _focal_gradient, gamma=gamma)
+    rows = elementwise_rows(value, gradient)
+    return finish(
+        xp, backend, rows, logits, t, weight, *options, valid=valid, bad=bad, reduction=reduction
     )
-    return finish(xp, backend, rows, logits, t, weight, valid=valid, bad=bad, reduction=reduction)
 
 
 def _focal_values(xp, backend, x, t, weight, *, gamma):
@@ -242,7 +425,7 @@ def _focal_values(xp, backend, x, t, weight, *, gamma):
     x = _finite(xp, x)
     ce = _binary_cross_entropy(xp, backend, x, t, 1 - t)
     loss, saved = ce, ()
-    if gamma > 0:
+    if is_array(gamma) or gamma > 0:  # the focused form holds for γ = 0 too
         log_rest, log_slope = _log_one_minus_pt(xp, backend, x, t)
         modulating = xp.exp(gamma * log_rest)
         loss, saved = ce * modulating, (ce, modulating, log_slope)
@@ -253,7 +436,7 @@ def _focal_gradient(xp, backend, x, saved, g, t, weight, *, gamma):
     r"""∂L/∂x = α_t (1 − p_t)^γ (σ(x) − t + γ CE (1 − 2t) e^{λ}),
     with :math:`e^{λ} (1 - 2t) = ∂ \log(1 - p_t)/∂x` from :func:`_log_one_minus_pt`."""
     grad = backend.sigmoid(_finite(xp, x)) - t
-    if gamma > 0:
+    if is_array(gamma) or gamma > 0:
         ce, modulating, log_slope = saved
         grad = modulating * (grad + gamma * ce * (1 - 2 * t) * xp.exp(log_slope))
     if weight is not None:
@@ -261,6 +444,18 @@ def _focal_gradient(xp, backend, x, saved, g, t, weight, *, gamma):
     return grad * g
 
 
+@declare(
+    kind="elementwise",
+    peers={"ASL": "AsymmetricLoss of Ridnik et al.'s reference code (sum; here a mean)"},
+    cases=lambda ex: {
+        "asymmetric": ex.case(
+            ex.LOGITS,
+            ex.HARD,
+            gamma_pos=1.0,
+            expected=ex.oracles.asymmetric(ex.LOGITS, ex.HARD, gamma_pos=1.0),
+        )
+    },
+)
 def asymmetric_loss(
     logits, labels, /, *, gamma_pos=0.0, gamma_neg=4.0, clip=0.05, where=None, reduction="mean"
 ):
@@ -279,17 +474,43 @@ def asymmetric_loss(
     plain cross-entropy. Equal to the authors' ``AsymmetricLoss`` for 0/1
     labels, which returns the *negated sum*: ``reduction="sum"`` reproduces
     it. For soft labels the two terms are mixed linearly in :math:`t`.
+    With :math:`γ_+ = γ_- = 0` and :math:`m = 0` it is
+    :func:`sigmoid_cross_entropy`; with :math:`γ_+ = γ_-` and :math:`m = 0`
+    it is :func:`sigmoid_focal_loss` with ``alpha=None`` (for 0/1 labels).
 
     Parameters
     ----------
     logits : array
+        Real scores :math:`x`, no sigmoid applied, any shape (typically
+        ``[batch, classes]``); 16-bit logits are computed in float32.
     labels : array, the shape of ``logits``, in [0, 1]
-    gamma_pos, gamma_neg : float ≥ 0
-        :math:`γ_+`, :math:`γ_-`.
+        The targets :math:`t`: bool, integer 0/1 (as in the paper) or
+        floating (soft labels).
+    gamma_pos : float ≥ 0
+        :math:`γ_+`, the focusing exponent of the positive term (default 0:
+        positives keep the full cross-entropy gradient).
+    gamma_neg : float ≥ 0
+        :math:`γ_-`, the focusing exponent of the negative term (default 4):
+        the larger, the less the many easy negatives weigh.
     clip : float in [0, 1)
         :math:`m`, the probability margin of the negatives (0 disables it).
+        A negative with :math:`p \le m` costs exactly 0 and passes no
+        gradient: the very easy negatives are discarded outright (default
+        0.05, the paper's value).
     where : bool array broadcastable to ``logits``, optional
+        False removes an element from the sum and from the mean's count.
     reduction : {"mean", "sum", "none"}
+        ``"none"`` keeps the elementwise losses, ``"sum"`` adds them (the
+        authors' convention) and ``"mean"`` divides that sum by the number
+        of elements kept.
+
+    Returns
+    -------
+    array
+        For ``reduction="none"`` the elementwise losses, the shape of
+        ``logits`` (0 where ``where`` is False); for ``"mean"`` and ``"sum"``
+        a 0-d array. float32 for 16-bit or float32 logits, float64 for
+        float64 logits.
 
     Notes
     -----
@@ -300,22 +521,51 @@ def asymmetric_loss(
     The reference implementation clamps :math:`p` at 1e-8 before the log;
     here no clamp is needed, so the two differ only for logits below
     about −18.
+
+    References
+    ----------
+    Ridnik, Ben-Baruch, Zamir, Noy, Friedman, Protter & Zelnik-Manor,
+    "Asymmetric Loss For Multi-Label Classification", ICCV 2021,
+    arXiv:2009.14119.
+
+    Examples
+    --------
+    Against plain sigmoid cross-entropy, the positives (labels 1) keep their
+    loss, the easy negative at logit −1 is mostly forgiven and the one at −4
+    (:math:`p < m`) is dropped:
+
+    >>> import numpy as np, mlcloss
+    >>> x, t = np.array([2.0, -1.0, -4.0, 0.5]), np.array([1, 0, 0, 1])
+    >>> mlcloss.sigmoid_cross_entropy(x, t, reduction="none").round(4).tolist()
+    [0.1269, 0.3133, 0.0181, 0.4741]
+    >>> mlcloss.asymmetric_loss(x, t, reduction="none").round(4).tolist()
+    [0.1269, 0.0006, 0.0, 0.4741]
+    >>> round(float(mlcloss.asymmetric_loss(x, t, reduction="sum")), 4)
+    0.6016
     """
-    backend, (logits, labels, where) = _LOGITS_LABELS_WHERE(logits, labels, where)
+    backend, (logits, labels, where, gamma_pos, gamma_neg, clip) = _LOGITS_LABELS_WHERE_ASL(
+        logits, labels, where, gamma_pos, gamma_neg, clip
+    )
     xp = backend.xp
     t, valid = prepare(xp, logits, labels, where, reduction, name="logits")
     bad = check_unit_interval(xp, backend, t, valid, name="labels")
-    gamma_pos = check_number(gamma_pos, name="gamma_pos", low=0.0)
-    gamma_neg = check_number(gamma_neg, name="gamma_neg", low=0.0)
-    clip = check_number(clip, name="clip", low=0.0, high=math.nextafter(1.0, 0.0))
-    terms = partial(_asl_terms, gamma_pos=gamma_pos, gamma_neg=gamma_neg, clip=clip)
-    rows = elementwise_rows(partial(_asl_values, terms=terms), saved_slope)
-    return finish(xp, backend, rows, logits, t, valid=valid, bad=bad, reduction=reduction)
+    scalar = {"backend": backend, "like": logits, "dtype": t.dtype}
+    gamma_pos = check_number(gamma_pos, name="gamma_pos", low=0.0, **scalar)
+    gamma_neg = check_number(gamma_neg, name="gamma_neg", low=0.0, **scalar)
+    clip = check_number(clip, name="clip", low=0.0, high=math.nextafter(1.0, 0.0), **scalar)
+    bad = poison_options(xp, backend, bad, gamma_pos, gamma_neg, clip)
+    value, gradient, options = bind_options(
+        _asl_values, saved_slope, gamma_pos=gamma_pos, gamma_neg=gamma_neg, clip=clip
+    )
+    rows = elementwise_rows(value, gradient)
+    return finish(xp, backend, rows, logits, t, *options, valid=valid, bad=bad, reduction=reduction)
 
 
-def _asl_values(xp, backend, x, t, *, terms):
+def _asl_values(xp, backend, x, t, **options):
     """The loss and, saved for the backward pass, its derivative: they share every term."""
-    (positive, slope_pos), (negative, slope_neg) = terms(xp, backend, _finite(xp, x))
+    (positive, slope_pos), (negative, slope_neg) = _asl_terms(
+        xp, backend, _finite(xp, x), **options
+    )
     return t * positive + (1 - t) * negative, (t * slope_pos + (1 - t) * slope_neg,)
 
 
@@ -335,29 +585,52 @@ def _asl_terms(xp, backend, x, *, gamma_pos, gamma_neg, clip):
     pos_ce, neg_ce = backend.softplus(-x), backend.softplus(x)
     sig, sig_neg = backend.sigmoid(x), backend.sigmoid(-x)
     positive, slope_pos = pos_ce, -sig_neg
-    if gamma_pos > 0:
+    if is_array(gamma_pos) or gamma_pos > 0:  # the focused form holds for γ = 0 too
         focus = xp.exp(-gamma_pos * neg_ce)
         positive, slope_pos = pos_ce * focus, focus * (slope_pos - gamma_pos * sig * pos_ce)
+    if is_array(clip):  # m = 0 and m > 0 take different forms: both, chosen by value
+        plain = _asl_unclipped(xp, pos_ce, neg_ce, sig, sig_neg, gamma_neg)
+        on = clip > 0
+        safe = xp.where(on, clip, xp.ones_like(clip))  # m = 1 keeps the unused form finite
+        clipped = _asl_clipped(xp, x, neg_ce, sig, sig_neg, gamma_neg, safe)
+        negative = tuple(xp.where(on, a, b) for a, b in zip(clipped, plain))
+        return (positive, slope_pos), negative
     if clip == 0:
-        negative, slope_neg = neg_ce, sig
-        if gamma_neg > 0:
-            focus = xp.exp(-gamma_neg * pos_ce)
-            negative, slope_neg = neg_ce * focus, focus * (sig + gamma_neg * sig_neg * neg_ce)
-        return (positive, slope_pos), (negative, slope_neg)
-    log_kept = xp.logaddexp(-neg_ce, xp.full_like(x, math.log(clip)))
+        return (positive, slope_pos), _asl_unclipped(xp, pos_ce, neg_ce, sig, sig_neg, gamma_neg)
+    return (positive, slope_pos), _asl_clipped(xp, x, neg_ce, sig, sig_neg, gamma_neg, clip)
+
+
+def _asl_unclipped(xp, pos_ce, neg_ce, sig, sig_neg, gamma_neg):
+    """``(N, N')`` without the clip (see :func:`_asl_terms`)."""
+    negative, slope_neg = neg_ce, sig
+    if is_array(gamma_neg) or gamma_neg > 0:
+        focus = xp.exp(-gamma_neg * pos_ce)
+        negative, slope_neg = neg_ce * focus, focus * (sig + gamma_neg * sig_neg * neg_ce)
+    return negative, slope_neg
+
+
+def _asl_clipped(xp, x, neg_ce, sig, sig_neg, gamma_neg, clip):
+    """``(N, N')`` with the clip :math:`m > 0` (see :func:`_asl_terms`)."""
+    if is_array(clip):
+        log_clip = xp.zeros_like(x) + xp.log(clip)
+    else:
+        log_clip = xp.full_like(x, math.log(clip))
+    log_kept = xp.logaddexp(-neg_ce, log_clip)
     kept = log_kept < 0
     negative = -xp.where(kept, log_kept, 0.0)
     spread = sig * sig_neg
     slope_neg = xp.where(kept, spread * xp.exp(negative), 0.0)
-    if gamma_neg > 0:
+    if is_array(gamma_neg) or gamma_neg > 0:
         shifted = sig - clip
         above = shifted > 0
         log_shifted = xp.log(xp.where(above, shifted, 1.0))
         focus = xp.where(above, xp.exp(gamma_neg * log_shifted), 0.0)
         focus_slope = gamma_neg * xp.exp((gamma_neg - 1) * log_shifted) * spread
+        if is_array(gamma_neg):  # γ = 0: no focus slope (not 0 · (σ − m)^{−1}, which overflows)
+            focus_slope = xp.where(gamma_neg > 0, focus_slope, 0.0)
         slope_neg = slope_neg * focus + negative * xp.where(above, focus_slope, 0.0)
         negative = negative * focus
-    return (positive, slope_pos), (negative, slope_neg)
+    return negative, slope_neg
 
 
 def _binary_cross_entropy(xp, backend, x, positive, negative):

@@ -26,11 +26,14 @@ is truly fixed and the top-k set is what you predict.
 
 from __future__ import annotations
 
+import numbers
+
 from .._compat import device
 from .._lib.arguments import check_number, check_positive_int
 from .._lib.dtypes import cast
 from .._lib.label_sets import hard_label_sets
 from .._lib.reduce import check_reduction, reduce
+from .._lib.registry import declare
 from .._lib.shapes import broadcast_like
 from .._lib.stable import masked_logsumexp
 from .._lib.validate import check_broadcastable, check_values, poison_rows
@@ -43,6 +46,30 @@ _LOGITS_LABELS_THRESHOLD = Inputs("logits", "labels", optional=("threshold",))
 _NEG_INF = float("-inf")
 
 
+@declare(
+    kind="class-set",
+    closed_form=False,
+    peers={"kexue.fm": "Su, the combinatorial k-softmax (kexue.fm/archives/8373)"},
+    cases=lambda ex: {
+        "combinatorial-fixed": ex.case(
+            ex.LOGITS,
+            ex.THREE,
+            k=3,
+            expected=ex.oracles.combinatorial(ex.LOGITS, ex.THREE, k=3),
+        ),
+        "combinatorial-variable": ex.case(
+            ex.LOGITS,
+            ex.HARD,
+            threshold=ex.THETA,
+            k=5,
+            variable=True,
+            expected=ex.oracles.combinatorial(
+                ex.LOGITS, ex.HARD, k=5, variable=True, threshold=ex.THETA
+            ),
+        ),
+    },
+    bench=lambda b: (b.logits, b.exactly(4), {"k": 4}),
+)
 def combinatorial_softmax_crossentropy(
     logits, labels, /, *, k, variable=False, threshold=0.0, axis=-1, reduction="mean"
 ):
@@ -65,22 +92,60 @@ def combinatorial_softmax_crossentropy(
 
     At prediction time take the top K classes and drop those scoring below θ.
 
+    Here :math:`s` are the logits along ``axis`` and
+    :math:`Z_j(s) = \sum_{i_1 < \dots < i_j} e^{s_{i_1} + \dots + s_{i_j}}`
+    sums over the :math:`\binom{C}{j}` sets of j classes: the row's k-set of
+    positives is one "class" of a softmax over all k-sets, so k = 1 is
+    plain softmax cross-entropy. :math:`\log Z_j` for every
+    :math:`j \le k` comes from the coefficients of
+    :math:`\prod_c (1 + e^{s_c} x)`, multiplied in log space (a logsumexp per
+    coefficient) as a balanced tree truncated at degree k, instead of
+    Newton's identities, which overflow or cancel in float32 already for
+    C = 50, k = 20.
+
+    A single very large positive score can make :math:`\log Z_k` match the
+    positives' sum while the other positives still rank low, so training
+    may stop early; :func:`multilabel_categorical_crossentropy` has no such
+    shortcut and is the better default unless k is truly fixed.
+
     Parameters
     ----------
     logits : array ``[..., C, ...]``
+        Real scores :math:`s`, no activation applied; real floating (16-bit
+        logits are computed in float32).
     labels : multi-hot array, the shape of ``logits`` (bool or 0/1)
+        True (or 1) for the positive classes of each row: exactly k of them
+        (fixed k), or at most K (variable k).
     k : int
         The number of positives (fixed), or their maximum K (variable).
     variable : bool
+        False (the default): every row has exactly k positives. True: rows
+        have at most K = k, and the threshold class fills the rest.
     threshold : float or array broadcastable to the rows (``logits.shape`` without ``axis``)
         θ, the threshold logit (``variable=True`` only); an array may be learned.
     axis : int
+        The class axis (default -1, the last).
     reduction : {"mean", "sum", "none"}
+        ``"none"`` keeps one loss per row, ``"sum"`` adds them and
+        ``"mean"`` averages them.
+
+    Returns
+    -------
+    array
+        For ``reduction="none"`` one loss per row, ``logits.shape`` without
+        ``axis``; for ``"mean"`` and ``"sum"`` a 0-d array. float32 for
+        16-bit or float32 logits, float64 for float64 logits.
 
     Notes
     -----
     Rows with the wrong number of positives (≠ k, or > K) are a value error
     for concrete inputs and NaN under tracing.
+
+    References
+    ----------
+    Su, 将“softmax+交叉熵”推广到多标签分类问题, kexue.fm/archives/7359, 2020
+    (the combinatorial softmax, its threshold class for variable k, and its
+    weakness).
 
     Examples
     --------
@@ -91,6 +156,17 @@ def combinatorial_softmax_crossentropy(
     >>> loss = mlcloss.combinatorial_softmax_crossentropy(logits, np.array([[0, 1, 0]]), k=1)
     >>> round(float(loss), 4), round(float(mlcloss.softmax_cross_entropy(logits, np.array([1]))), 4)
     (0.4644, 0.4644)
+
+    Two positives per row, and at most two with the threshold class:
+
+    >>> logits = np.array([[2.0, 1.0, -1.0, 0.5], [0.3, 0.2, 0.5, 0.7]])
+    >>> labels = np.array([[1, 1, 0, 0], [0, 0, 1, 1]])
+    >>> mlcloss.combinatorial_softmax_crossentropy(logits, labels, k=2, reduction="none").round(4)
+    array([0.7154, 1.4663])
+    >>> labels = np.array([[1, 0, 0, 0], [0, 0, 1, 1]])
+    >>> mlcloss.combinatorial_softmax_crossentropy(logits, labels, k=2, variable=True,
+    ...                                            reduction="none").round(4)
+    array([1.9927, 1.8736])
     """
     backend, (logits, labels, threshold) = _LOGITS_LABELS_THRESHOLD(logits, labels, threshold)
     xp = backend.xp
@@ -172,7 +248,7 @@ def _dims(shape):
 
 def _threshold(xp, threshold, rows):
     """θ as an array over the rows (``rows``: the per-row count, for shape and dtype)."""
-    if isinstance(threshold, (int, float)) and not isinstance(threshold, bool):
+    if isinstance(threshold, numbers.Real) and not isinstance(threshold, bool):  # NumPy's too
         return xp.full_like(rows, check_number(threshold, name="threshold"))
     check_broadcastable(threshold, rows.shape, name="threshold", target="the rows")
     return broadcast_like(xp, cast(xp, threshold, rows.dtype), rows)

@@ -36,6 +36,7 @@ from __future__ import annotations
 from .._lib.arguments import check_positive_int
 from .._lib.dtypes import cast, compute_dtype
 from .._lib.reduce import check_reduction, reduce
+from .._lib.registry import declare
 from .._lib.validate import check_class_ids, check_index_dtype, check_ndim, poison_rows
 from ..backends import Inputs
 from ..sampling import log_uniform_candidate_sampler
@@ -53,6 +54,18 @@ _SAMPLED = Inputs(
 )
 
 
+@declare(
+    kind="sampled",
+    closed_form=False,
+    modules=False,
+    keras=False,
+    peers={"tf.nn": "tf.nn.sampled_softmax_loss (given the same sampled_values)"},
+    cases=lambda ex: {
+        "sampled-softmax": ex.sampled_case(
+            sampled_softmax_loss, ex.oracles.sampled_softmax, remove_accidental_hits=True
+        )
+    },
+)
 def sampled_softmax_loss(
     weights,
     biases,
@@ -78,18 +91,34 @@ def sampled_softmax_loss(
     with the corrected logits :math:`o, o'` of :mod:`mlcloss.losses.sampled`.
     Use it to train, and evaluate with the full softmax cross-entropy.
 
+    For row :math:`b` with input :math:`h_b` (``inputs``), true classes
+    :math:`y_{bj}` (``labels``) and sampled classes :math:`c_i`, the logits
+    are :math:`o_{bj} = h_b \cdot w_{y_{bj}} + β_{y_{bj}} - \log Q(y_{bj})`
+    and :math:`o'_{bi} = h_b \cdot w_{c_i} + β_{c_i} - \log Q(c_i)`, with
+    :math:`w, β` the rows of ``weights`` and ``biases`` and :math:`Q` the
+    expected counts of the sampler. Only :math:`T + S` of the
+    ``num_classes`` logits are computed, so a row costs O((T + S) · dim)
+    rather than O(num_classes · dim). Subtracting :math:`\log Q` corrects for
+    the sampler favouring some classes, so that training on the sample
+    approximates training on the full softmax; the softmax itself is the
+    max-shifted log-softmax of :func:`~mlcloss.softmax_cross_entropy`.
+
     Parameters
     ----------
     weights : array ``[num_classes, dim]``
         The output embedding (one array; TensorFlow's list of shards is not taken).
     biases : array ``[num_classes]``
+        The per-class bias :math:`β` of the output layer.
     labels : integer array ``[batch, num_true]`` (or ``[batch]`` when ``num_true=1``)
+        The true classes :math:`y` of each example, in ``[0, num_classes)``.
     inputs : array ``[batch, dim]``
         The hidden states; the loss is computed in their dtype (float32 for
         16-bit inputs), and ``weights`` and ``biases`` are cast to it.
     num_sampled : int
         S, the number of sampled classes shared by the batch.
     num_classes : int
+        The size of the full label space (the rows of ``weights``), from
+        which the default sampler draws.
     num_true : int
         T, the true classes per example; each has target 1/T.
     sampled_values : tuple, optional
@@ -100,12 +129,29 @@ def sampled_softmax_loss(
         ``unique=True`` and ``seed``.
     remove_accidental_hits : bool
         Mask a sampled class that is one of the row's true classes.
+        Default True, as in TensorFlow: the class is then not counted as
+        its own negative.
     subtract_log_q : bool
         Subtract the log expected counts from the logits.
+        Default True; False gives the uncorrected (biased) objective.
     seed : int, optional
         The sampler's seed when ``sampled_values`` is not given.
     reduction : {"mean", "sum", "none"}
         ``"none"`` returns ``[batch]``, as TensorFlow does.
+        ``"sum"`` adds the rows and ``"mean"`` averages them.
+
+    Returns
+    -------
+    array
+        For ``reduction="none"`` one loss per example, ``[batch]``; for
+        ``"mean"`` and ``"sum"`` a 0-d array. float32 for 16-bit or float32
+        inputs, float64 for float64 inputs.
+
+    References
+    ----------
+    Jean, Cho, Memisevic & Bengio, "On Using Very Large Target Vocabulary
+    for Neural Machine Translation", ACL 2015, arXiv:1412.2007. TensorFlow,
+    "Candidate Sampling Algorithms Reference".
 
     Examples
     --------
@@ -137,6 +183,16 @@ def sampled_softmax_loss(
     return reduce(xp, poison_rows(xp, loss, bad), reduction)
 
 
+@declare(
+    kind="sampled",
+    closed_form=False,
+    modules=False,
+    keras=False,
+    peers={"tf.nn": "tf.nn.nce_loss (given the same sampled_values)"},
+    cases=lambda ex: {
+        "nce": ex.sampled_case(nce_loss, ex.oracles.nce, remove_accidental_hits=True)
+    },
+)
 def nce_loss(
     weights,
     biases,
@@ -163,13 +219,65 @@ def nce_loss(
     (the log expected counts are always subtracted). Accidental hits are
     kept by default, as in TensorFlow; a removed hit contributes exactly 0.
 
+    Each of the :math:`T + S` logits is its own binary problem, "data or
+    noise": a true class should score high (:math:`\operatorname{softplus}(-o)`
+    is :math:`-\log σ(o)`), a sampled one low
+    (:math:`\operatorname{softplus}(o') = -\log(1 - σ(o'))`); it is
+    :func:`~mlcloss.sigmoid_cross_entropy` with target :math:`1/T` on the
+    true classes and 0 on the sampled ones, summed over the row, each tail
+    computed on its own. The logit :math:`o = h \cdot w + β - \log Q` is the
+    log-odds of data against noise when the model is normalised, which is
+    why NCE needs no softmax over the label space.
+
     Parameters
     ----------
-    weights, biases, labels, inputs, num_sampled, num_classes, num_true, sampled_values, seed
-        As for :func:`sampled_softmax_loss`.
+    weights : array ``[num_classes, dim]``
+        The output embedding :math:`w`, one row per class (one array;
+        TensorFlow's list of shards is not taken).
+    biases : array ``[num_classes]``
+        The per-class bias :math:`β` of the output layer.
+    labels : integer array ``[batch, num_true]`` (or ``[batch]`` when ``num_true=1``)
+        The true classes :math:`y` of each example, in ``[0, num_classes)``.
+    inputs : array ``[batch, dim]``
+        The hidden states :math:`h`; the loss is computed in their dtype
+        (float32 for 16-bit inputs), and ``weights`` and ``biases`` are cast
+        to it.
+    num_sampled : int
+        S, the number of noise classes sampled for the whole batch.
+    num_classes : int
+        The size of the full label space (the rows of ``weights``), from
+        which the default sampler draws.
+    num_true : int
+        T, the true classes per example (default 1); each has target 1/T.
+    sampled_values : tuple, optional
+        ``(sampled_candidates [S], true_expected_count [batch, num_true],
+        sampled_expected_count [S])`` from a sampler such as
+        :func:`~mlcloss.log_uniform_candidate_sampler`; no gradient flows
+        into them. Default: the log-uniform sampler with ``unique=True``
+        and ``seed``.
     remove_accidental_hits : bool
+        Mask a sampled class that is one of the row's true classes.
+        Default False, as in TensorFlow's ``nce_loss``.
+    seed : int, optional
+        The sampler's seed when ``sampled_values`` is not given.
     reduction : {"mean", "sum", "none"}
         ``"none"`` returns ``[batch]``, as TensorFlow does.
+        ``"sum"`` adds the rows and ``"mean"`` averages them.
+
+    Returns
+    -------
+    array
+        For ``reduction="none"`` one loss per example, ``[batch]``; for
+        ``"mean"`` and ``"sum"`` a 0-d array. float32 for 16-bit or float32
+        inputs, float64 for float64 inputs.
+
+    References
+    ----------
+    Gutmann & Hyvärinen, "Noise-contrastive estimation: A new estimation
+    principle for unnormalized statistical models", AISTATS 2010. Mnih &
+    Teh, "A fast and simple algorithm for training neural probabilistic
+    language models", ICML 2012. TensorFlow, "Candidate Sampling Algorithms
+    Reference".
 
     Examples
     --------
@@ -252,7 +360,7 @@ def _sampled_logits(
         sampled, true_count, sampled_count = log_uniform_candidate_sampler(
             labels, num_sampled=num_sampled, range_max=num_classes, unique=True, seed=seed
         )
-    true_ids = backend.as_index(xp.reshape(labels, (-1)))
+    true_ids = backend.as_index(xp.reshape(labels, (-1,)))
     sampled_ids = backend.as_index(sampled)
     h = cast(xp, inputs, dtype)
     w, beta = cast(xp, weights, dtype), cast(xp, biases, dtype)
