@@ -63,15 +63,15 @@ def test_zlpr_beats_sigmoid_bce_on_macro_f1_under_imbalance():
     assert table(history).count("\n") == 6 + 1
 
 
-@pytest.mark.parametrize("framework", DEMO_FRAMEWORKS)
-def test_every_framework_trains_the_same_model(framework):
+@pytest.mark.parametrize("library", DEMO_FRAMEWORKS)
+def test_every_framework_trains_the_same_model(library):
     """Same initial weights, batches and optimizer: torch, JAX and TF follow NumPy's run."""
     train, test = synthetic(seed=1, **SMALL)
     import mlcloss
 
     losses = {"ZLPR": mlcloss.multilabel_categorical_crossentropy}
     settings = Settings(epochs=2)
-    got = run(framework, train, test, settings, losses=losses)["ZLPR"]
+    got = run(library, train, test, settings, losses=losses)["ZLPR"]
     want = run("numpy", train, test, settings, losses=losses)["ZLPR"]
     np.testing.assert_allclose(got, want, atol=0.02)
     assert got[-1][0] > got[0][0] - 0.01  # learning, not diverging

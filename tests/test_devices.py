@@ -103,8 +103,8 @@ def _jax(device, name):
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
-@pytest.mark.parametrize("framework, device", DEVICES, ids=["-".join(d) for d in DEVICES])
-def test_value_and_gradient_stay_on_the_input_device(framework, device, name):
-    FRAMEWORKS[framework].setup()
-    value = {"torch": _torch, "jax": _jax}[framework](device, name)
+@pytest.mark.parametrize("library, device", DEVICES, ids=["-".join(d) for d in DEVICES])
+def test_value_and_gradient_stay_on_the_input_device(library, device, name):
+    FRAMEWORKS[library].setup()
+    value = {"torch": _torch, "jax": _jax}[library](device, name)
     np.testing.assert_allclose(value, _expected(name), rtol=1e-10, atol=1e-14)

@@ -53,16 +53,16 @@ def test_a_vendored_array_api_compat_is_used_when_none_is_installed(tmp_path):
     np.testing.assert_allclose(float(value), np.log(3), rtol=1e-15)
 
 
-@pytest.mark.parametrize("framework", ["numpy", "torch"])
-def test_the_native_adapter_serves_each_framework(framework):
+@pytest.mark.parametrize("library", ["numpy", "torch"])
+def test_the_native_adapter_serves_each_framework(library):
     """Adapters are chosen by array-api-compat's ``is_*_namespace``, not by a module name, so a
     vendored copy (``myproject._vendor.array_api_compat.torch``) keeps the native kernels,
     the closed-form gradients and the CPU value checks."""
     from mlcloss.backends import Inputs
 
-    module = pytest.importorskip(framework)
+    module = pytest.importorskip(library)
     x = module.asarray(np.zeros((2, 3)))
     adapter, _ = Inputs("logits")(x)
-    assert adapter.name == framework
+    assert adapter.name == library
     with pytest.raises(ValueError, match="labels has invalid values"):  # checked on the CPU
         mlcloss.softmax_cross_entropy(x, module.asarray(np.array([0, 7])))

@@ -72,12 +72,12 @@ class TorchBackend(Backend):
         return torch.aminmax(x.detach())  # one pass
 
     def scale_owned(self, x, factor):
-        if _recorded(x, factor) or torch.broadcast_shapes(x.shape, _shape(factor)) != x.shape:
+        if _recorded(x, factor) or not _fits(x, factor):
             return x * factor
         return x.mul_(factor)
 
     def subtract_owned(self, x, other):
-        if _recorded(x, other) or torch.broadcast_shapes(x.shape, _shape(other)) != x.shape:
+        if _recorded(x, other) or not _fits(x, other):
             return x - other
         return x.sub_(other)
 
@@ -116,8 +116,16 @@ def _recorded(*arrays) -> bool:
     )
 
 
-def _shape(x):
-    return x.shape if isinstance(x, torch.Tensor) else ()
+def _fits(x, other) -> bool:
+    """Whether ``other`` broadcasts to ``x`` without growing it (so ``x`` can take the result).
+
+    Numbers, 0-d tensors and tensors of ``x``'s shape are answered without
+    torch.broadcast_shapes, whose Python implementation costs more than a
+    small loss.
+    """
+    if not isinstance(other, torch.Tensor) or other.ndim == 0 or other.shape == x.shape:
+        return True
+    return torch.broadcast_shapes(x.shape, other.shape) == x.shape
 
 
 class _Analytic(torch.autograd.Function):
