@@ -536,7 +536,7 @@ def global_pointer_crossentropy(logits, labels, /, *, mask=None, sparse=False, r
         valid = xp.reshape(upper, (1, 1, spans))
     else:
         check_ndim(mask, 2, name="mask", layout="[batch, length]")
-        if tuple(mask.shape) != (batch, length):
+        if any(m != d and None not in (m, d) for m, d in zip(mask.shape, (batch, length))):
             raise ValueError(
                 f"mlcloss: mask must have shape [batch, length] = {(batch, length)}, "
                 f"received {tuple(mask.shape)}"
