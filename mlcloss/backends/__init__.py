@@ -29,7 +29,7 @@ _PASSIVE = frozenset({type(None), bool, int, float, complex, list, tuple})
 (weights given as lists), which the loss converts itself."""
 
 _BY_TYPE: dict[type, Backend] = {}  # array type -> its adapter (never a tf.Variable type)
-_BY_NAMESPACE: dict[object, Backend] = {}
+_BY_NAMESPACE: dict[str, Backend] = {}  # by the namespace's module name
 
 
 class Inputs:
@@ -114,7 +114,13 @@ def array_namespace(*arrays):
             "mlcloss: expected at least one array argument, received "
             + (", ".join(type(a).__name__ for a in arrays) or "none")
         )
-    return _adapter_of(present).xp
+    kinds = {type(a) for a in present}
+    if len(kinds) == 1 and next(iter(kinds)) in _BY_TYPE:  # traceable: no lookup by module
+        return _BY_TYPE[next(iter(kinds))].xp
+    adapter = _adapter_of(present)
+    if len(kinds) == 1 and not is_tensorflow_variable(present[0]):
+        _BY_TYPE[kinds.pop()] = adapter
+    return adapter.xp
 
 
 def _adapter_of(arrays) -> Backend:
@@ -135,9 +141,9 @@ def _adapter_of(arrays) -> Backend:
 
 def _adapter_for(xp) -> Backend:
     """The adapter of the namespace ``xp`` (one per namespace)."""
-    adapter = _BY_NAMESPACE.get(xp)
+    adapter = _BY_NAMESPACE.get(xp.__name__)
     if adapter is None:
-        adapter = _BY_NAMESPACE[xp] = _make(xp)
+        adapter = _BY_NAMESPACE[xp.__name__] = _make(xp)
     return adapter
 
 
