@@ -12,9 +12,9 @@ Statistics 35(1), 1964.
 
 from __future__ import annotations
 
-from .._compat import device
-from .._lib.arguments import check_number
+from .._lib.arguments import check_number, is_array, poison_options
 from .._lib.elementwise import elementwise_rows, finish, prepare, saved_slope
+from .._lib.gradients import bind_options
 from .._lib.registry import declare
 from ..backends import Inputs
 
@@ -276,25 +276,23 @@ def huber_loss(predictions, targets, /, *, delta=1.0, where=None, reduction="mea
         xp, predictions, targets, where, reduction, name="predictions", label_name="targets"
     )
     delta = check_number(delta, name="delta", low=0.0, backend=backend, like=y, dtype=y.dtype)
-    if isinstance(delta, float):
-        if delta == 0.0:
-            raise ValueError("mlcloss: delta must be > 0, received 0.0")
-        delta = xp.asarray(delta, dtype=y.dtype, device=device(y))  # an input of the gradient op
+    if not is_array(delta) and delta == 0.0:
+        raise ValueError("mlcloss: delta must be > 0, received 0.0")
+    value, gradient, options = bind_options(_huber_values, saved_slope, delta=delta)
+    rows = elementwise_rows(value, gradient)
+    bad = poison_options(xp, backend, None, delta)
     return finish(
-        xp, backend, _HUBER_ROWS, predictions, y, delta, valid=valid, bad=None, reduction=reduction
+        xp, backend, rows, predictions, y, *options, valid=valid, bad=bad, reduction=reduction
     )
 
 
 _HUBER = Inputs("predictions", "targets", optional=("where", "delta"))
 
 
-def _huber_values(xp, backend, x, y, delta):
+def _huber_values(xp, backend, x, y, *, delta):
     """½ d² inside δ, δ (|d| − ½ δ) outside, and the slope clip(d, −δ, δ)."""
     difference = x - y
     size = xp.abs(difference)
     inside = size <= delta
     loss = xp.where(inside, 0.5 * difference * difference, delta * (size - 0.5 * delta))
     return loss, (xp.where(inside, difference, delta * xp.sign(difference)),)
-
-
-_HUBER_ROWS = elementwise_rows(_huber_values, saved_slope)
