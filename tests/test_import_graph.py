@@ -12,7 +12,14 @@ from pathlib import Path
 import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "mlcloss"
-OPTIONAL = {"mlcloss.torch": "torch", "mlcloss.keras": "keras"}  # need their framework
+OPTIONAL = {  # need their framework
+    "mlcloss.torch": "torch",
+    "mlcloss.keras": "keras",
+    "mlcloss.backends.torch": "torch",
+    "mlcloss.backends.jax": "jax",
+    "mlcloss.backends.tensorflow": "tensorflow",
+    "mlcloss.backends.tensorflow_namespace": "tensorflow",
+}
 
 
 def _modules():
