@@ -52,42 +52,41 @@ def check_unit_interval(xp, backend, values, valid, *, name: str, expected="valu
 
 
 def elementwise_rows(value, gradient) -> Rows:
-    """:class:`~mlcloss._lib.gradients.Rows` of an elementwise loss whose last array is ``valid``.
+    """:class:`~mlcloss._lib.gradients.Rows` of an elementwise loss with a ``valid`` input.
 
-    ``value(xp, backend, x, *arrays)`` and ``gradient(xp, backend, x, saved,
-    g, *arrays)`` see the prediction with the entries ``valid`` drops replaced
+    ``value(xp, backend, x, **named)`` and ``gradient(xp, backend, x, saved,
+    g, **named)`` see the prediction with the entries ``valid`` drops replaced
     by 0 (so a NaN or infinite prediction there reaches neither the value nor
     the gradient); those entries are 0 in the loss and in the gradient.
     """
 
-    def masked_value(xp, backend, x, *arrays):
-        *arrays, valid = arrays
+    def masked_value(xp, backend, x, *, valid, **named):
         if valid is None:
-            return value(xp, backend, x, *arrays)
-        loss, saved = value(xp, backend, xp.where(valid, x, 0.0), *arrays)
+            return value(xp, backend, x, **named)
+        loss, saved = value(xp, backend, xp.where(valid, x, 0.0), **named)
         return xp.where(valid, loss, 0.0), saved
 
-    def masked_gradient(xp, backend, x, saved, g, *arrays):
-        *arrays, valid = arrays
+    def masked_gradient(xp, backend, x, saved, g, *, valid, **named):
         if valid is None:
-            return gradient(xp, backend, x, saved, g, *arrays)
-        grad = gradient(xp, backend, xp.where(valid, x, 0.0), saved, g, *arrays)
+            return gradient(xp, backend, x, saved, g, **named)
+        grad = gradient(xp, backend, xp.where(valid, x, 0.0), saved, g, **named)
         return xp.where(valid, grad, 0.0)
 
     return Rows(masked_value, masked_gradient, elementwise=True)
 
 
-def saved_slope(xp, backend, x, saved, g, *arrays, **options):
+def saved_slope(xp, backend, x, saved, g, **named):
     """The gradient of a loss whose value saved its derivative ``∂L/∂x`` (when it shares the
     value's terms, computing it there is cheapest): that derivative times ``g``."""
     (slope,) = saved
     return slope * g
 
 
-def finish(xp, backend, rows, prediction, *arrays, valid, bad, reduction):
+def finish(xp, backend, rows, prediction, arrays, *, options=None, valid, bad, reduction):
     """The reduced loss of the elementwise ``rows`` (from :func:`elementwise_rows`) on
-    ``prediction``, with its closed-form gradient: ``where=False`` entries leave the sum and
-    the mean's count, ``bad`` ones are poisoned."""
+    ``prediction``, with its closed-form gradient: ``arrays`` and ``options`` are named as in
+    :func:`~mlcloss._lib.gradients.reduced`; ``where=False`` entries leave the sum and the
+    mean's count, ``bad`` ones are poisoned."""
     count = None
     if valid is not None:
         count = count_where(xp, valid, compute_dtype(xp, prediction, "prediction"))
@@ -96,8 +95,8 @@ def finish(xp, backend, rows, prediction, *arrays, valid, bad, reduction):
         backend,
         rows,
         prediction,
-        *arrays,
-        valid,
+        {**arrays, "valid": valid},
+        options=options,
         reduction=reduction,
         count=count,
         bad=bad,

@@ -30,7 +30,6 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import partial
 from typing import Any
 
 from ..backends import array_namespace
@@ -61,12 +60,13 @@ def analytic_gradients(enabled: bool):
 class Rows:
     r"""A loss's rows and their closed-form gradient.
 
-    ``value(xp, backend, x, *arrays) -> (L, saved)``: ``x`` is the logits in
-    the compute dtype with the class axis last; ``L`` has ``x.shape[:-1]``
+    ``value(xp, backend, x, **named) -> (L, saved)``: ``x`` is the logits in
+    the compute dtype with the class axis last, ``named`` the loss's other
+    inputs by name (the ``arrays`` and ``options`` given to :func:`reduced`); ``L`` has ``x.shape[:-1]``
     (one loss per row) or, with ``elementwise``, ``x.shape``; ``saved`` is a
     tuple of arrays (small per-row statistics) for the gradient.
 
-    ``gradient(xp, backend, x, saved, g, *arrays) -> G``, of ``x.shape``:
+    ``gradient(xp, backend, x, saved, g, **named) -> G``, of ``x.shape``:
     row ``r`` of ``G`` is :math:`g_r\, ∂L_r / ∂x_r` (elementwise:
     :math:`g_i\, ∂L_i/∂x_i`), with ``g`` the upstream gradient of the rows:
     an array of their shape, a 0-d array or the float 1.0, so a rule can fold
@@ -89,34 +89,6 @@ class Rows:
 def per_row(g):
     """The upstream gradient ``g`` of the rows, shaped to multiply ``[..., C]`` arrays."""
     return g[..., None] if getattr(g, "ndim", 0) else g
-
-
-def bind_options(value: Callable, gradient: Callable, **options):
-    """``(value, gradient, arrays)``: the functions of :class:`Rows` with hyper-parameters bound.
-
-    ``value(xp, backend, x, *arrays, **options)`` and ``gradient(xp, backend,
-    x, saved, g, *arrays, **options)`` are returned without their options:
-    floats (and None) are bound as constants; array options (0-d, perhaps
-    traced: see :func:`~mlcloss._lib.arguments.check_number`) come back in
-    ``arrays``, to be passed after the rows' other arrays (before an
-    elementwise loss's ``valid``), so that they are inputs of the
-    differentiable operation: autodiff reaches them (a learned margin) and
-    no custom rule closes over a tracer.
-    """
-    names = tuple(k for k, v in options.items() if is_array(v))
-    if not names:
-        return partial(value, **options), partial(gradient, **options), ()
-    fixed = {k: v for k, v in options.items() if k not in names}
-    n = len(names)
-
-    def bound_value(xp, backend, x, *arrays):
-        return value(xp, backend, x, *arrays[:-n], **fixed, **dict(zip(names, arrays[-n:])))
-
-    def bound_gradient(xp, backend, x, saved, g, *arrays):
-        given = dict(zip(names, arrays[-n:]))
-        return gradient(xp, backend, x, saved, g, *arrays[:-n], **fixed, **given)
-
-    return bound_value, bound_gradient, tuple(options[k] for k in names)
 
 
 class Analytic:
@@ -149,46 +121,55 @@ class Analytic:
 
 @dataclass(frozen=True)
 class Reduced(Analytic):
-    """``reduce(poison(rows(logits)))``: inputs ``(logits, *arrays, count, bad)``."""
+    """``reduce(poison(rows(logits)))``, its inputs ``(logits, *arrays, count, bad)`` flat (as the
+    adapters' differentiable operations take them) and named again by :meth:`fields`.
+
+    ``names``: the names of ``arrays`` (the rows' arrays, then the array-valued
+    options); ``fixed``: the options bound as constants.
+    """
 
     rows: Rows
     axis: int
     reduction: str
     xp: Any
     backend: Any
+    names: tuple
+    fixed: dict
 
     @property
     def autodiff(self):
         return self.rows.autodiff
 
-    def _x(self, logits):
-        dtype = compute_dtype(self.xp, logits, "logits")
-        return class_axis_last(self.xp, cast(self.xp, logits, dtype), self.axis)
+    def fields(self, inputs):
+        """``(logits, x, named, count, bad)``: the flat inputs by name, ``x`` the logits in the
+        compute dtype with the class axis last."""
+        logits, *arrays, count, bad = inputs
+        xp = self.xp
+        x = class_axis_last(xp, cast(xp, logits, compute_dtype(xp, logits, "logits")), self.axis)
+        return logits, x, dict(zip(self.names, arrays), **self.fixed), count, bad
 
-    def forward(self, logits, *arrays):
-        *arrays, count, bad = arrays
-        loss, saved = self.rows.value(self.xp, self.backend, self._x(logits), *arrays)
+    def forward(self, *inputs):
+        _, x, named, count, bad = self.fields(inputs)
+        loss, saved = self.rows.value(self.xp, self.backend, x, **named)
         return reduce(self.xp, poison_rows(self.xp, loss, bad), self.reduction, count=count), saved
 
     def vjp(self, inputs, saved, g):
         xp = self.xp
-        logits, *arrays, count, bad = inputs
-        x = self._x(logits)
+        logits, x, named, count, bad = self.fields(inputs)
         g = cast(xp, g, x.dtype)
         if self.reduction == "mean":
             g = g / self._divisor(x, count)
         if bad is not None:  # poisoned rows pass no gradient, as autograd of the NaN would
             g = xp.where(bad, xp.zeros_like(g), g)
-        grad = self.rows.gradient(xp, self.backend, x, saved, g, *arrays)
+        grad = self.rows.gradient(xp, self.backend, x, saved, g, **named)
         if self.axis != logits.ndim - 1:
             grad = xp.moveaxis(grad, -1, self.axis)
         return (cast(xp, grad, logits.dtype),)
 
     def jvp(self, inputs, saved, tangents):
         xp = self.xp
-        logits, *arrays, count, bad = inputs
-        x = self._x(logits)
-        grad = self.rows.gradient(xp, self.backend, x, saved, 1.0, *arrays)
+        _, x, named, count, bad = self.fields(inputs)
+        grad = self.rows.gradient(xp, self.backend, x, saved, 1.0, **named)
         dx = class_axis_last(xp, cast(xp, tangents[0], x.dtype), self.axis)
         rows = grad * dx if self.rows.elementwise else xp.sum(grad * dx, axis=-1)
         if bad is not None:
@@ -200,19 +181,38 @@ class Reduced(Analytic):
 
 
 def reduced(
-    xp, backend, rows: Rows, logits, *arrays, axis=-1, reduction="mean", count=None, bad=None
+    xp,
+    backend,
+    rows: Rows,
+    logits,
+    arrays=None,
+    *,
+    options=None,
+    axis=-1,
+    reduction="mean",
+    count=None,
+    bad=None,
 ):
     """The reduced loss of ``rows`` on ``logits`` (any layout and dtype), with its analytic gradient.
 
-    ``axis`` is the class axis of ``logits`` (elementwise losses: -1);
-    ``arrays`` are passed on to ``rows`` (labels, masks, weights: arrays or
-    None, in the row layout); ``count`` is the mean's denominator (default:
-    the number of rows) and ``bad`` the rows to poison with NaN.
+    ``axis`` is the class axis of ``logits`` (elementwise losses: -1).
+    ``arrays`` (a dict) names the rows' other inputs (labels, masks, weights:
+    arrays or None, in the row layout); ``options`` names the
+    hyper-parameters: floats (and None) are bound as constants, arrays (0-d,
+    perhaps traced: see :func:`~mlcloss._lib.arguments.check_number`) join
+    the inputs of the differentiable operation, so that autodiff reaches them
+    (a learned margin) and no custom rule closes over a tracer. ``rows``
+    receives both by name. ``count`` is the mean's denominator (default: the
+    number of rows) and ``bad`` the rows to poison with NaN.
     """
     check_reduction(reduction)
+    named, fixed = dict(arrays or {}), {}
+    for key, v in (options or {}).items():
+        (named if is_array(v) else fixed)[key] = v
     # a 0-d prediction (an elementwise loss on one element) has no axis: -1 leaves it in place
-    op = Reduced(rows, axis % logits.ndim if logits.ndim else -1, reduction, xp, backend)
-    return differentiable(xp, backend, op, (logits, *arrays, count, bad))
+    at = axis % logits.ndim if logits.ndim else -1
+    op = Reduced(rows, at, reduction, xp, backend, tuple(named), fixed)
+    return differentiable(xp, backend, op, (logits, *named.values(), count, bad))
 
 
 def differentiable(xp, backend, op: Analytic, inputs):

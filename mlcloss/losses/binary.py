@@ -33,7 +33,6 @@ from .._lib.elementwise import (
     prepare,
     saved_slope,
 )
-from .._lib.gradients import bind_options
 from .._lib.registry import declare
 from ..backends import Inputs
 
@@ -181,8 +180,9 @@ def sigmoid_cross_entropy(
                 pos_weight = xp.asarray(pos_weight, dtype=t.dtype, device=device(t))
         else:
             pos_weight = weight_array(xp, pos_weight, name="pos_weight", like=t, dtype=t.dtype)
+    arrays = {"t": t, "pos_weight": pos_weight}
     return finish(
-        xp, backend, _SIGMOID_ROWS, logits, t, pos_weight, valid=valid, bad=bad, reduction=reduction
+        xp, backend, _SIGMOID_ROWS, logits, arrays, valid=valid, bad=bad, reduction=reduction
     )
 
 
@@ -274,7 +274,9 @@ def binary_cross_entropy(probs, labels, /, *, where=None, reduction="mean"):
     )
     bad_t = check_unit_interval(xp, backend, t, valid, name="labels")
     bad = bad_q if bad_t is None else bad_t if bad_q is None else bad_q | bad_t
-    return finish(xp, backend, _BCE_ROWS, probs, t, valid=valid, bad=bad, reduction=reduction)
+    return finish(
+        xp, backend, _BCE_ROWS, probs, {"t": t}, valid=valid, bad=bad, reduction=reduction
+    )
 
 
 def _bce_logs(xp, q):
@@ -413,10 +415,17 @@ def sigmoid_focal_loss(logits, labels, /, *, alpha=0.25, gamma=2.0, where=None, 
         weight = xp.where(alpha < 0, xp.ones_like(weighted), weighted)
     else:
         weight = None if alpha is None or alpha < 0 else alpha * t + (1 - alpha) * (1 - t)
-    value, gradient, options = bind_options(_focal_values, _focal_gradient, gamma=gamma)
-    rows = elementwise_rows(value, gradient)
+    arrays, options = {"t": t, "weight": weight}, {"gamma": gamma}
     return finish(
-        xp, backend, rows, logits, t, weight, *options, valid=valid, bad=bad, reduction=reduction
+        xp,
+        backend,
+        _FOCAL_ROWS,
+        logits,
+        arrays,
+        options=options,
+        valid=valid,
+        bad=bad,
+        reduction=reduction,
     )
 
 
@@ -442,6 +451,9 @@ def _focal_gradient(xp, backend, x, saved, g, t, weight, *, gamma):
     if weight is not None:
         grad = grad * weight
     return grad * g
+
+
+_FOCAL_ROWS = elementwise_rows(_focal_values, _focal_gradient)
 
 
 @declare(
@@ -554,11 +566,18 @@ def asymmetric_loss(
     gamma_neg = check_number(gamma_neg, name="gamma_neg", low=0.0, **scalar)
     clip = check_number(clip, name="clip", low=0.0, high=math.nextafter(1.0, 0.0), **scalar)
     bad = poison_options(xp, backend, bad, gamma_pos, gamma_neg, clip)
-    value, gradient, options = bind_options(
-        _asl_values, saved_slope, gamma_pos=gamma_pos, gamma_neg=gamma_neg, clip=clip
+    options = {"gamma_pos": gamma_pos, "gamma_neg": gamma_neg, "clip": clip}
+    return finish(
+        xp,
+        backend,
+        _ASL_ROWS,
+        logits,
+        {"t": t},
+        options=options,
+        valid=valid,
+        bad=bad,
+        reduction=reduction,
     )
-    rows = elementwise_rows(value, gradient)
-    return finish(xp, backend, rows, logits, t, *options, valid=valid, bad=bad, reduction=reduction)
 
 
 def _asl_values(xp, backend, x, t, **options):
@@ -567,6 +586,9 @@ def _asl_values(xp, backend, x, t, **options):
         xp, backend, _finite(xp, x), **options
     )
     return t * positive + (1 - t) * negative, (t * slope_pos + (1 - t) * slope_neg,)
+
+
+_ASL_ROWS = elementwise_rows(_asl_values, saved_slope)
 
 
 def _asl_terms(xp, backend, x, *, gamma_pos, gamma_neg, clip):

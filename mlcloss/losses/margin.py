@@ -5,7 +5,6 @@ from __future__ import annotations
 from .._lib.arguments import check_number, poison_options
 from .._lib.dtypes import cast, compute_dtype
 from .._lib.elementwise import elementwise_rows, finish, prepare, saved_slope
-from .._lib.gradients import bind_options
 from .._lib.reduce import check_reduction, reduce
 from .._lib.registry import declare
 from .._lib.validate import check_values, poison_rows
@@ -112,9 +111,17 @@ def hinge_loss(scores, labels, /, *, margin=1.0, where=None, reduction="mean"):
             unit="entry",
         )
     bad = poison_options(xp, backend, bad, margin)
-    value, gradient, options = bind_options(_hinge_values, saved_slope, margin=margin)
-    rows = elementwise_rows(value, gradient)
-    return finish(xp, backend, rows, scores, y, *options, valid=valid, bad=bad, reduction=reduction)
+    return finish(
+        xp,
+        backend,
+        _HINGE_ROWS,
+        scores,
+        {"y": y},
+        options={"margin": margin},
+        valid=valid,
+        bad=bad,
+        reduction=reduction,
+    )
 
 
 def _hinge_values(xp, backend, s, y, *, margin):
@@ -122,6 +129,9 @@ def _hinge_values(xp, backend, s, y, *, margin):
     violation = margin - y * s
     active = violation > 0
     return xp.where(active, violation, 0.0), (xp.where(active, -y, 0.0),)
+
+
+_HINGE_ROWS = elementwise_rows(_hinge_values, saved_slope)
 
 
 @declare(

@@ -28,7 +28,6 @@ Entity Recognition", arXiv:2208.03054.
 from __future__ import annotations
 
 import numbers
-from functools import partial
 
 from .._compat import device
 from .._lib.dtypes import cast, compute_dtype
@@ -200,13 +199,20 @@ def multilabel_categorical_crossentropy(
         positive = labels > 0
     if valid is not None:
         positive = positive & valid
+    rows, arrays = _HARD_ROWS, {"positive": positive, "valid": valid, "threshold": threshold}
     if xp.isdtype(labels.dtype, "real floating"):
-        rows = Rows(partial(_soft_values, offset=offset), partial(_soft_gradient, offset=offset))
-        arrays = (cast(xp, labels, dtype), positive, valid, threshold)
-    else:
-        rows = Rows(partial(_hard_values, offset=offset), partial(_hard_gradient, offset=offset))
-        arrays = (positive, valid, threshold)
-    return reduced(xp, backend, rows, logits, *arrays, axis=axis, reduction=reduction, bad=bad)
+        rows, arrays = _SOFT_ROWS, {"t": cast(xp, labels, dtype), **arrays}
+    return reduced(
+        xp,
+        backend,
+        rows,
+        logits,
+        arrays,
+        options={"offset": offset},
+        axis=axis,
+        reduction=reduction,
+        bad=bad,
+    )
 
 
 def _hard_values(xp, backend, x, positive, valid, threshold, *, offset):
@@ -259,6 +265,10 @@ def _soft_gradient(xp, backend, x, saved, g, t, positive, valid, threshold, *, o
     w_neg, w_pos, *stats = saved
     neg, pos = _set_factors(xp, stats, g)
     return w_neg * neg - w_pos * pos
+
+
+_HARD_ROWS = Rows(_hard_values, _hard_gradient)
+_SOFT_ROWS = Rows(_soft_values, _soft_gradient)
 
 
 @declare(
@@ -396,9 +406,18 @@ def sparse_multilabel_categorical_crossentropy(
         negative = negative & valid
         keep = keep & backend.take_along_last_axis(valid, index)
     keep = keep & ~_repeated(xp, index, keep)
-    rows = Rows(partial(_sparse_values, offset=offset), partial(_sparse_gradient, offset=offset))
-    arrays = (index, keep, negative, threshold)
-    return reduced(xp, backend, rows, logits, *arrays, axis=axis, reduction=reduction, bad=bad)
+    arrays = {"index": index, "keep": keep, "negative": negative, "threshold": threshold}
+    return reduced(
+        xp,
+        backend,
+        _SPARSE_ROWS,
+        logits,
+        arrays,
+        options={"offset": offset},
+        axis=axis,
+        reduction=reduction,
+        bad=bad,
+    )
 
 
 def _sparse_values(xp, backend, x, index, keep, negative, threshold, *, offset):
@@ -418,6 +437,9 @@ def _sparse_gradient(xp, backend, x, saved, g, index, keep, negative, threshold,
     e_neg, e_pos, *stats = saved
     neg, pos = _set_factors(xp, stats, g)
     return backend.scatter_add_last(e_neg * neg, index, -e_pos * pos)
+
+
+_SPARSE_ROWS = Rows(_sparse_values, _sparse_gradient)
 
 
 @declare(

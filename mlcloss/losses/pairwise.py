@@ -23,7 +23,7 @@ from functools import partial
 
 from .._lib.arguments import check_number, poison_options
 from .._lib.dtypes import compute_dtype
-from .._lib.gradients import EAGER, Rows, bind_options, per_row, reduced
+from .._lib.gradients import EAGER, Rows, per_row, reduced
 from .._lib.label_sets import hard_label_sets
 from .._lib.reduce import check_reduction
 from .._lib.registry import declare
@@ -137,18 +137,18 @@ def unified_pairwise_loss(
     margin = check_number(margin, name="margin", **scalar)
     _, positive, negative, bad = hard_label_sets(xp, backend, logits, labels, where, axis)
     bad = poison_options(xp, backend, bad, scale, margin)
-    return _reduced(
+    arrays = {"negative": negative, "positive": positive}
+    options = {"scale": scale, "margin": margin}
+    return reduced(
         xp,
         backend,
-        _unified_scores,
+        _UNIFIED_ROWS,
         logits,
-        negative,
-        positive,
-        axis,
-        reduction,
-        bad,
-        scale=scale,
-        margin=margin,
+        arrays,
+        options=options,
+        axis=axis,
+        reduction=reduction,
+        bad=bad,
     )
 
 
@@ -275,19 +275,18 @@ def circle_loss(
         xp, backend, similarities, labels, where, axis, name="similarities"
     )
     bad = poison_options(xp, backend, bad, scale, margin)
-    return _reduced(
+    arrays = {"negative": negative, "positive": positive}
+    options = {"scale": scale, "margin": margin}
+    return reduced(
         xp,
         backend,
-        _circle_scores,
+        _CIRCLE_ROWS,
         similarities,
-        negative,
-        positive,
-        axis,
-        reduction,
-        bad,
-        autodiff=EAGER,
-        scale=scale,
-        margin=margin,
+        arrays,
+        options=options,
+        axis=axis,
+        reduction=reduction,
+        bad=bad,
     )
 
 
@@ -301,40 +300,6 @@ def _circle_scores(xp, backend, s, *, scale, margin):
         -scale * weight_pos * (s - (1 - margin)),
         scale * weight_neg,
         -scale * weight_pos,
-    )
-
-
-def _reduced(
-    xp,
-    backend,
-    scores,
-    logits,
-    negative,
-    positive,
-    axis,
-    reduction,
-    bad,
-    autodiff=frozenset(),
-    **options,
-):
-    """The reduced pairwise loss of ``scores(x) -> (a, b, a', b')`` with its closed-form gradient."""
-    value, gradient, arrays = bind_options(  # ``options``: the scores' hyper-parameters
-        partial(_pairwise_values, scores=scores),
-        partial(_pairwise_gradient, scores=scores),
-        **options,
-    )
-    rows = Rows(value, gradient, autodiff=autodiff)
-    return reduced(
-        xp,
-        backend,
-        rows,
-        logits,
-        negative,
-        positive,
-        *arrays,
-        axis=axis,
-        reduction=reduction,
-        bad=bad,
     )
 
 
@@ -357,3 +322,16 @@ def _pairwise_gradient(xp, backend, x, saved, g, negative, positive, *, scores, 
     neg = masked_softmax(xp, backend, a, where=negative) * slope_a
     pos = masked_softmax(xp, backend, b, where=positive) * slope_b
     return factor * (neg + pos)
+
+
+def _pairwise_rows(scores, autodiff=frozenset()) -> Rows:
+    return Rows(
+        partial(_pairwise_values, scores=scores),
+        partial(_pairwise_gradient, scores=scores),
+        autodiff=autodiff,
+    )
+
+
+_UNIFIED_ROWS = _pairwise_rows(_unified_scores)
+# the circle loss keeps eager autograd: its gradient takes as many kernels as the replay
+_CIRCLE_ROWS = _pairwise_rows(_circle_scores, autodiff=EAGER)

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 from .._lib.arguments import check_number, is_array, poison_options
 from .._lib.elementwise import elementwise_rows, finish, prepare, saved_slope
-from .._lib.gradients import bind_options
 from .._lib.registry import declare
 from ..backends import Inputs
 
@@ -99,7 +98,9 @@ def squared_error(predictions, targets, /, *, where=None, reduction="mean"):
     y, valid = prepare(
         xp, predictions, targets, where, reduction, name="predictions", label_name="targets"
     )
-    return finish(xp, backend, _ROWS, predictions, y, valid=valid, bad=None, reduction=reduction)
+    return finish(
+        xp, backend, _ROWS, predictions, {"y": y}, valid=valid, bad=None, reduction=reduction
+    )
 
 
 def _values(xp, backend, x, y):
@@ -181,7 +182,14 @@ def absolute_error(predictions, targets, /, *, where=None, reduction="mean"):
         xp, predictions, targets, where, reduction, name="predictions", label_name="targets"
     )
     return finish(
-        xp, backend, _ABSOLUTE_ROWS, predictions, y, valid=valid, bad=None, reduction=reduction
+        xp,
+        backend,
+        _ABSOLUTE_ROWS,
+        predictions,
+        {"y": y},
+        valid=valid,
+        bad=None,
+        reduction=reduction,
     )
 
 
@@ -278,11 +286,17 @@ def huber_loss(predictions, targets, /, *, delta=1.0, where=None, reduction="mea
     delta = check_number(delta, name="delta", low=0.0, backend=backend, like=y, dtype=y.dtype)
     if not is_array(delta) and delta == 0.0:
         raise ValueError("mlcloss: delta must be > 0, received 0.0")
-    value, gradient, options = bind_options(_huber_values, saved_slope, delta=delta)
-    rows = elementwise_rows(value, gradient)
     bad = poison_options(xp, backend, None, delta)
     return finish(
-        xp, backend, rows, predictions, y, *options, valid=valid, bad=bad, reduction=reduction
+        xp,
+        backend,
+        _HUBER_ROWS,
+        predictions,
+        {"y": y},
+        options={"delta": delta},
+        valid=valid,
+        bad=bad,
+        reduction=reduction,
     )
 
 
@@ -296,3 +310,6 @@ def _huber_values(xp, backend, x, y, *, delta):
     inside = size <= delta
     loss = xp.where(inside, 0.5 * difference * difference, delta * (size - 0.5 * delta))
     return loss, (xp.where(inside, difference, delta * xp.sign(difference)),)
+
+
+_HUBER_ROWS = elementwise_rows(_huber_values, saved_slope)

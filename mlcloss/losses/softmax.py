@@ -19,7 +19,7 @@ import math
 from .._compat import device
 from .._lib.arguments import check_number, is_array, is_scalar, poison_options, weight_array
 from .._lib.dtypes import cast, compute_dtype
-from .._lib.gradients import EAGER, JAX, Rows, bind_options, per_row, reduced
+from .._lib.gradients import EAGER, JAX, Rows, per_row, reduced
 from .._lib.indices import class_indices
 from .._lib.reduce import check_reduction, count_where
 from .._lib.registry import declare
@@ -257,12 +257,26 @@ def softmax_cross_entropy(
         if smoothing:  # ε/V on the rows that count, V the classes each row has
             classes = logits.shape[axis] if valid is None else _count_classes(xp, valid, dtype)
             spread = xp.astype(keep, dtype) * (epsilon / classes)
-        value, gradient, options = bind_options(_index_rows, _index_gradient, epsilon=epsilon)
-        rows = Rows(value, gradient, autodiff=JAX)
-        arrays = (index, keep, label_weight, weights, valid, spread, *options)
+        arrays = {
+            "index": index,
+            "keep": keep,
+            "label_weight": label_weight,
+            "weights": weights,
+            "valid": valid,
+            "spread": spread,
+        }
         count = None if label_weight is None else xp.sum(label_weight)
         return reduced(
-            xp, backend, rows, logits, *arrays, axis=axis, reduction=reduction, count=count, bad=bad
+            xp,
+            backend,
+            _INDEX_ROWS,
+            logits,
+            arrays,
+            options={"epsilon": epsilon},
+            axis=axis,
+            reduction=reduction,
+            count=count,
+            bad=bad,
         )
 
     _check_probability_labels(xp, labels, logits, ignore_index)
@@ -279,9 +293,7 @@ def softmax_cross_entropy(
         backend,
         _PROBABILITY_ROWS,
         logits,
-        t,
-        weights,
-        valid,
+        {"t": t, "weights": weights, "valid": valid},
         axis=axis,
         reduction=reduction,
         count=count,
@@ -314,6 +326,9 @@ def _index_gradient(
             1.0 if w is None else w
         )
     return backend.scatter_add_last(grad, index, -per_row(hit))
+
+
+_INDEX_ROWS = Rows(_index_rows, _index_gradient, autodiff=JAX)
 
 
 def _masked_weights(xp, x, weights, valid):
@@ -446,9 +461,7 @@ def nll_loss(
         backend,
         _NLL_ROWS,
         log_probs,
-        index,
-        keep,
-        label_weight,
+        {"index": index, "keep": keep, "label_weight": label_weight},
         axis=axis,
         reduction=reduction,
         count=None if label_weight is None else xp.sum(label_weight),
@@ -600,10 +613,16 @@ def softmax_focal_loss(logits, labels, /, *, alpha=None, gamma=2.0, axis=-1, red
         t = class_axis_last(xp, cast(xp, labels, dtype), axis)
         bad = _check_distribution(xp, backend, t)
     bad = poison_options(xp, backend, bad, *options)
-    value, gradient, options = bind_options(_focal_rows, _focal_gradient, gamma=gamma)
-    rows = Rows(value, gradient, autodiff=EAGER)
     return reduced(
-        xp, backend, rows, logits, t, alpha, *options, axis=axis, reduction=reduction, bad=bad
+        xp,
+        backend,
+        _FOCAL_ROWS,
+        logits,
+        {"t": t, "alpha": alpha},
+        options={"gamma": gamma},
+        axis=axis,
+        reduction=reduction,
+        bad=bad,
     )
 
 
@@ -660,6 +679,9 @@ def _focal_gradient(xp, backend, x, saved, g, t, alpha, *, gamma):
     p_top, log_q_top = at_top(p), at_top(safe_q)
     others = p_top * top_q * xp.exp(log_p - log_q_top) - top_p * p
     return grad + xp.where(top, top_p * xp.exp(log_q_top) - top_q * p_top, others)
+
+
+_FOCAL_ROWS = Rows(_focal_rows, _focal_gradient, autodiff=EAGER)
 
 
 @declare(
@@ -766,8 +788,7 @@ def kl_divergence(logits, target_probs, /, *, axis=-1, where=None, reduction="me
         backend,
         _KL_ROWS,
         logits,
-        t,
-        valid,
+        {"t": t, "valid": valid},
         axis=axis,
         reduction=reduction,
         count=count,
