@@ -180,7 +180,8 @@ def _hessian_vector_product(framework, loss, x, v):
         import jax
 
         grad = jax.grad(lambda y: loss(y).sum())
-        return np.asarray(jax.jvp(grad, (x,), (jax.numpy.asarray(v),))[1])
+        hvp = jax.jit(lambda y: jax.jvp(grad, (y,), (jax.numpy.asarray(v),))[1])  # one compile
+        return np.asarray(hvp(x))
     import tensorflow as tf
 
     with tf.GradientTape() as outer:

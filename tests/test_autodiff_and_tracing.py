@@ -83,7 +83,7 @@ def test_traced_gradient_equals_eager(traced_framework, name):
     """The backward pass compiled too: ``jax.jit`` of ``jax.vjp``, ``GradientTape`` inside
     ``tf.function(jit_compile=True)``, ``torch.compile(fullgraph=True)`` then ``backward``."""
     loss, logits, args = _call(traced_framework, name)
-    value, grad = traced_framework.value_and_grad(loss, logits, *args)
+    value, grad = traced_framework.eager_value_and_grad(loss, logits, *args)
     traced_value, traced_grad = traced_framework.traced_value_and_grad(loss, logits, *args)
     np.testing.assert_allclose(traced_value, value, rtol=1e-12)
     assert np.all(np.isfinite(traced_grad))
@@ -110,7 +110,8 @@ def test_jax_forward_mode_equals_reverse_mode(name, scale):
     def total(x):
         return jax.numpy.sum(loss(x, *args))
 
-    reverse, forward = jax.grad(total)(logits), jax.jacfwd(total)(logits)
+    # jitted: eager JAX compiles every primitive apart (25 s for a combinatorial case)
+    reverse, forward = jax.jit(jax.grad(total))(logits), jax.jit(jax.jacfwd(total))(logits)
     assert np.all(np.isfinite(reverse)), reverse
     assert np.all(np.isfinite(forward)), forward
     np.testing.assert_allclose(forward, reverse, rtol=1e-12, atol=1e-14)
@@ -120,7 +121,7 @@ def test_jax_forward_mode_equals_reverse_mode(name, scale):
 def test_jax_vmap_equals_a_loop(name):
     """``jax.vmap`` over a leading batch of predictions equals calling the loss on each.
 
-    Also under ``jax.jit``, and the per-example gradients ``vmap(grad)`` equal a loop of grads.
+    Under ``jax.jit``, and the per-example gradients ``vmap(grad)`` equal a loop of grads.
     """
     jax = pytest.importorskip("jax")
     from mlcloss.testing import FRAMEWORKS
@@ -133,8 +134,9 @@ def test_jax_vmap_equals_a_loop(name):
     def per_prediction(x):
         return loss(x, *args)
 
-    loop = np.stack([np.asarray(per_prediction(x)) for x in batch])
-    np.testing.assert_allclose(jax.vmap(per_prediction)(batch), loop, rtol=1e-12, atol=1e-15)
+    # all jitted: eager JAX compiles every primitive apart (45 s for a combinatorial case)
+    single = jax.jit(per_prediction)
+    loop = np.stack([np.asarray(single(x)) for x in batch])
     np.testing.assert_allclose(
         jax.jit(jax.vmap(per_prediction))(batch), loop, rtol=1e-12, atol=1e-15
     )
@@ -142,8 +144,11 @@ def test_jax_vmap_equals_a_loop(name):
     def total(x):
         return jax.numpy.sum(per_prediction(x))
 
-    grads = np.stack([np.asarray(jax.grad(total)(x)) for x in batch])
-    np.testing.assert_allclose(jax.vmap(jax.grad(total))(batch), grads, rtol=1e-12, atol=1e-15)
+    grad = jax.jit(jax.grad(total))
+    grads = np.stack([np.asarray(grad(x)) for x in batch])
+    np.testing.assert_allclose(
+        jax.jit(jax.vmap(jax.grad(total)))(batch), grads, rtol=1e-12, atol=1e-15
+    )
 
 
 # GlobalPointer reshapes its spans by the (static) batch size; linear CE's weight [V, D]

@@ -62,6 +62,10 @@ class Framework:
         """(fn(x, *args) as NumPy, d sum(fn(x, *args)) / dx as NumPy)."""
         raise NotImplementedError(f"{self.name} has no autograd")
 
+    def eager_value_and_grad(self, fn, x, *args):
+        """:meth:`value_and_grad` run op by op (where that one compiles, as JAX's does)."""
+        return self.value_and_grad(fn, x, *args)
+
     def trace(self, fn):
         """``fn`` compiled by the framework's tracing compiler."""
         raise NotImplementedError(f"{self.name} has no tracing compiler")
@@ -188,6 +192,15 @@ class JaxFramework(Framework):
         return value_and_grad
 
     def value_and_grad(self, fn, x, *args):
+        """Under one ``jax.jit`` (``args`` closed over): eager JAX compiles each primitive on
+        its first shape, 7.7 s for the GlobalPointer case against 0.8 s for one jit.
+        :meth:`eager_value_and_grad` dispatches op by op."""
+        import jax
+
+        value, grad = jax.jit(lambda y: self.value_and_grad_fn(fn)(y, *args))(x)
+        return self.to_numpy(value), self.to_numpy(grad)
+
+    def eager_value_and_grad(self, fn, x, *args):
         value, grad = self.value_and_grad_fn(fn)(x, *args)
         return self.to_numpy(value), self.to_numpy(grad)
 
