@@ -98,3 +98,105 @@ def test_huber_between_squared_and_absolute_error():
     np.testing.assert_allclose(small, half_squared, rtol=1e-9)
     far = mlcloss.huber_loss(PREDICTIONS, PREDICTIONS + 100.0, delta=0.5, reduction="none")
     np.testing.assert_allclose(far, 0.5 * (100.0 - 0.25), rtol=1e-12)
+
+
+@pytest.mark.parametrize("beta", [0.0, 0.4, 1.0, 3.0])
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("reduction", ["mean", "sum"])
+def test_smooth_l1_loss_is_torch_smooth_l1_loss(beta, dtype, reduction):
+    torch = pytest.importorskip("torch")
+    _torch_pair(
+        lambda x, y: mlcloss.smooth_l1_loss(x, y, beta=beta, reduction=reduction),
+        lambda x, y: torch.nn.functional.smooth_l1_loss(x, y, beta=beta, reduction=reduction),
+        getattr(torch, dtype),
+    )
+
+
+def test_smooth_l1_refuses_a_negative_beta():
+    with pytest.raises(ValueError, match="beta"):
+        mlcloss.smooth_l1_loss(PREDICTIONS, TARGETS, beta=-0.5)
+
+
+def test_smooth_l1_is_huber_over_beta():
+    for beta in (0.3, 2.0):
+        got = mlcloss.smooth_l1_loss(PREDICTIONS, TARGETS, beta=beta, reduction="none")
+        huber = mlcloss.huber_loss(PREDICTIONS, TARGETS, delta=beta, reduction="none")
+        np.testing.assert_allclose(got, huber / beta, rtol=1e-12)
+
+
+def test_log_cosh_loss_is_optax_log_cosh():
+    jax = pytest.importorskip("jax")
+    optax = pytest.importorskip("optax")
+    jax.config.update("jax_enable_x64", True)
+    x, y = jax.numpy.asarray(PREDICTIONS), jax.numpy.asarray(TARGETS)
+    np.testing.assert_allclose(
+        mlcloss.log_cosh_loss(x, y, reduction="none"), optax.log_cosh(x, y), rtol=1e-10
+    )
+    g_ours = jax.grad(lambda z: mlcloss.log_cosh_loss(z, y, reduction="sum"))(x)
+    g_theirs = jax.grad(lambda z: optax.log_cosh(z, y).sum())(x)
+    np.testing.assert_allclose(g_ours, g_theirs, rtol=1e-10, atol=1e-14)
+
+
+# Keras's functional losses keep float64 inputs in float64: each row's mean over the last axis
+KERAS_FUNCTIONS = [
+    ("log_cosh_loss", "log_cosh", PREDICTIONS, TARGETS),
+    ("absolute_percentage_error", "mean_absolute_percentage_error", PREDICTIONS, TARGETS),
+    ("squared_log_error", "mean_squared_logarithmic_error", np.abs(PREDICTIONS), np.abs(TARGETS)),
+    ("absolute_error", "mean_absolute_error", PREDICTIONS, TARGETS),
+    ("huber_loss", "huber", PREDICTIONS, TARGETS),
+]
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("name, keras_name, predictions, targets", KERAS_FUNCTIONS)
+def test_the_per_row_means_are_keras_functions(name, keras_name, predictions, targets, dtype):
+    """Values and gradients against Keras's own functions on TensorFlow tensors."""
+    keras = pytest.importorskip("keras")
+    tf = pytest.importorskip("tensorflow")
+    if keras.backend.backend() != "tensorflow":
+        pytest.skip("the Keras peer runs on its TensorFlow backend here")
+    x = tf.Variable(predictions.astype(dtype))
+    y = tf.constant(targets.astype(dtype))
+    with tf.GradientTape(persistent=True) as tape:
+        ours = tf.reduce_mean(getattr(mlcloss, name)(x, y, reduction="none"), axis=-1)
+        theirs = getattr(keras.losses, keras_name)(y, x)
+        total_ours, total_theirs = tf.reduce_sum(ours), tf.reduce_sum(theirs)
+    rtol = 1e-10 if dtype == "float64" else 1e-5
+    theirs = theirs.numpy()
+    if name == "log_cosh_loss" and dtype == "float64":
+        # Keras subtracts log 2 rounded to float32 (1.9e-9 too much) even from float64 inputs
+        theirs = theirs + (float(np.float32(np.log(2.0))) - np.log(2.0))
+    np.testing.assert_allclose(ours.numpy(), theirs, rtol=rtol, atol=1e-12)
+    np.testing.assert_allclose(
+        tape.gradient(total_ours, x).numpy(),
+        tape.gradient(total_theirs, x).numpy(),
+        rtol=rtol,
+        atol=1e-12,
+    )
+
+
+def test_log_cosh_is_exact_where_cosh_and_keras_overflow():
+    """|d| − log 2 far out: Keras's d + softplus(−2d) is inf at d = −1e308, cosh at 711."""
+    d = np.array([-1e308, -800.0, 711.0, 1e308])
+    got = mlcloss.log_cosh_loss(d, np.zeros(4), reduction="none")
+    np.testing.assert_allclose(got, np.abs(d) - np.log(2.0), rtol=1e-15)
+    _, grad = mlcloss.value_and_grad(  # "none": the gradient of the rows' sum
+        lambda z: mlcloss.log_cosh_loss(z, np.zeros(4), reduction="none")
+    )(d)
+    np.testing.assert_allclose(grad, np.sign(d), rtol=1e-15)
+    keras = pytest.importorskip("keras")
+    pytest.importorskip("tensorflow")
+    if keras.backend.backend() == "tensorflow":
+        theirs = keras.losses.log_cosh(np.zeros((4, 1)), d[:, None]).numpy()
+        assert np.isinf(theirs[0])  # the peer's number, beside ours
+
+
+def test_squared_log_error_floors_below_epsilon():
+    """Predictions below ε count as ε: the value of ε, and no gradient."""
+    x = np.array([-3.0, 0.0, 0.5])
+    value, grad = mlcloss.value_and_grad(
+        lambda z: mlcloss.squared_log_error(z, np.full(3, 2.0), reduction="sum")
+    )(x)
+    floor = (np.log1p(1e-7) - np.log1p(2.0)) ** 2
+    np.testing.assert_allclose(value, 2 * floor + (np.log1p(0.5) - np.log1p(2.0)) ** 2, rtol=1e-12)
+    assert grad[0] == 0 and grad[1] == 0 and grad[2] < 0

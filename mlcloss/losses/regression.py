@@ -12,14 +12,37 @@ Statistics 35(1), 1964.
 
 from __future__ import annotations
 
+import math
+
 from .._lib.arguments import check_number, is_array, poison_options
 from .._lib.elementwise import elementwise_rows, finish, prepare, saved_slope
 from .._lib.registry import declare
 from ..backends import Inputs
 
-__all__ = ["absolute_error", "huber_loss", "squared_error"]
+__all__ = [
+    "absolute_error",
+    "absolute_percentage_error",
+    "huber_loss",
+    "log_cosh_loss",
+    "smooth_l1_loss",
+    "squared_error",
+    "squared_log_error",
+]
 
 _PREDICTIONS_TARGETS_WHERE = Inputs("predictions", "targets", optional=("where",))
+
+
+def _plain(rows, predictions, targets, where, reduction):
+    """The reduced elementwise ``rows`` of a regression loss without options."""
+    backend, (predictions, targets, where) = _PREDICTIONS_TARGETS_WHERE(predictions, targets, where)
+    xp = backend.xp
+    y, valid = prepare(
+        xp, predictions, targets, where, reduction, name="predictions", label_name="targets"
+    )
+    arrays = {"y": y}
+    return finish(
+        xp, backend, rows, predictions, arrays, valid=valid, bad=None, reduction=reduction
+    )
 
 
 @declare(
@@ -93,14 +116,7 @@ def squared_error(predictions, targets, /, *, where=None, reduction="mean"):
     >>> mlcloss.squared_error(predictions, targets, where=np.array([True, True, False]))
     np.float64(0.5)
     """
-    backend, (predictions, targets, where) = _PREDICTIONS_TARGETS_WHERE(predictions, targets, where)
-    xp = backend.xp
-    y, valid = prepare(
-        xp, predictions, targets, where, reduction, name="predictions", label_name="targets"
-    )
-    return finish(
-        xp, backend, _ROWS, predictions, {"y": y}, valid=valid, bad=None, reduction=reduction
-    )
+    return _plain(_ROWS, predictions, targets, where, reduction)
 
 
 def _values(xp, backend, x, y):
@@ -176,21 +192,7 @@ def absolute_error(predictions, targets, /, *, where=None, reduction="mean"):
     >>> mlcloss.absolute_error(predictions, targets, reduction="none")
     array([0., 1., 2.])
     """
-    backend, (predictions, targets, where) = _PREDICTIONS_TARGETS_WHERE(predictions, targets, where)
-    xp = backend.xp
-    y, valid = prepare(
-        xp, predictions, targets, where, reduction, name="predictions", label_name="targets"
-    )
-    return finish(
-        xp,
-        backend,
-        _ABSOLUTE_ROWS,
-        predictions,
-        {"y": y},
-        valid=valid,
-        bad=None,
-        reduction=reduction,
-    )
+    return _plain(_ABSOLUTE_ROWS, predictions, targets, where, reduction)
 
 
 def _absolute_values(xp, backend, x, y):
@@ -313,3 +315,353 @@ def _huber_values(xp, backend, x, y, *, delta):
 
 
 _HUBER_ROWS = elementwise_rows(_huber_values, saved_slope)
+
+
+@declare(
+    kind="elementwise",
+    peers={"torch": "torch.nn.functional.smooth_l1_loss(beta=β)"},
+    cases=lambda ex: {
+        "smooth-l1": ex.case(
+            ex.LOGITS,
+            ex.SOFT,
+            where=ex.WHERE,
+            beta=0.8,
+            expected=ex.kept(
+                ex.np.where(
+                    abs(ex.LOGITS - ex.SOFT) < 0.8,
+                    0.5 * (ex.LOGITS - ex.SOFT) ** 2 / 0.8,
+                    abs(ex.LOGITS - ex.SOFT) - 0.4,
+                ),
+                ex.WHERE,
+            ),
+        )
+    },
+    bench=lambda b: (b.logits, b.targets, {}),
+    timed_against={"torch": lambda m, x, t: m.F.smooth_l1_loss(x, t)},
+)
+def smooth_l1_loss(predictions, targets, /, *, beta=1.0, where=None, reduction="mean"):
+    r"""Smooth L1 loss: quadratic within ``beta`` of the target, the absolute error beyond.
+
+    With :math:`d = \hat y - y` (``predictions`` minus ``targets``) and
+    :math:`β` = ``beta``,
+
+    .. math::
+
+        L = \begin{cases} \tfrac12 d^2 / β & |d| < β \\
+                           |d| - \tfrac12 β & |d| \ge β \end{cases},
+        \qquad \frac{∂L}{∂\hat y} = \operatorname{clip}(d / β, -1, 1),
+
+    ``torch.nn.functional.smooth_l1_loss`` (Girshick, Fast R-CNN, 2015). It
+    is :func:`huber_loss` divided by :math:`β`; :math:`β = 0` is
+    :func:`absolute_error`, as in torch.
+
+    Parameters
+    ----------
+    predictions : array
+        The predictions :math:`\hat y`, any shape, real floating (16-bit
+        inputs are computed in float32).
+    targets : array, the shape of ``predictions``
+        The targets :math:`y`: floating, integer or bool, cast to the
+        predictions' compute dtype.
+    beta : float >= 0 or 0-d array
+        :math:`β`, the width of the quadratic zone (a 0-d array may be
+        traced, under ``jax.jit`` for instance); negative values are refused,
+        as by torch.
+    where : bool array broadcastable to ``predictions``, optional
+        False removes an element from the sum and from the mean's count (its
+        prediction is never read, so a NaN there does no harm).
+    reduction : {"mean", "sum", "none"}
+        ``"none"`` keeps the elementwise losses, ``"sum"`` adds them and
+        ``"mean"`` divides that sum by the number of elements kept.
+
+    Returns
+    -------
+    array
+        For ``reduction="none"`` the elementwise losses, the shape of
+        ``predictions`` (0 where ``where`` is False); for ``"mean"`` and
+        ``"sum"`` a 0-d array. float32 for 16-bit or float32 predictions,
+        float64 for float64 predictions.
+
+    Examples
+    --------
+    >>> import numpy as np, mlcloss
+    >>> predictions, targets = np.array([1.0, 2.5, 4.0]), np.array([1.0, 3.0, 1.0])
+    >>> mlcloss.smooth_l1_loss(predictions, targets, reduction="none")
+    array([0.   , 0.125, 2.5  ])
+    >>> mlcloss.smooth_l1_loss(predictions, targets, beta=2.0, reduction="none")
+    array([0.    , 0.0625, 2.    ])
+    """
+    backend, (predictions, targets, where, beta) = _SMOOTH_L1(predictions, targets, where, beta)
+    xp = backend.xp
+    y, valid = prepare(
+        xp, predictions, targets, where, reduction, name="predictions", label_name="targets"
+    )
+    beta = check_number(beta, name="beta", low=0.0, backend=backend, like=y, dtype=y.dtype)
+    bad = poison_options(xp, backend, None, beta)
+    return finish(
+        xp,
+        backend,
+        _SMOOTH_L1_ROWS,
+        predictions,
+        {"y": y},
+        options={"beta": beta},
+        valid=valid,
+        bad=bad,
+        reduction=reduction,
+    )
+
+
+_SMOOTH_L1 = Inputs("predictions", "targets", optional=("where", "beta"))
+
+
+def _smooth_l1_values(xp, backend, x, y, *, beta):
+    """½ d²/β inside β, |d| − ½ β outside, and the slope; β = 0 never takes the inside branch,
+    whose divisor is then 1 so that the branch not taken stays finite."""
+    difference = x - y
+    size = xp.abs(difference)
+    inside = size < beta
+    if is_array(beta):
+        width = xp.where(beta > 0, beta, xp.ones_like(beta))
+    else:
+        width = beta if beta > 0 else 1.0
+    loss = xp.where(inside, 0.5 * difference * difference / width, size - 0.5 * beta)
+    return loss, (xp.where(inside, difference / width, xp.sign(difference)),)
+
+
+_SMOOTH_L1_ROWS = elementwise_rows(_smooth_l1_values, saved_slope)
+
+
+@declare(
+    kind="elementwise",
+    peers={
+        "keras": "keras.losses.LogCosh",
+        "optax": "optax.log_cosh(predictions, targets)",
+    },
+    cases=lambda ex: {
+        "log-cosh": ex.case(
+            ex.LOGITS,
+            ex.SOFT,
+            where=ex.WHERE,
+            expected=ex.kept(ex.np.log(ex.np.cosh(ex.LOGITS - ex.SOFT)), ex.WHERE),
+        )
+    },
+    bench=lambda b: (b.logits, b.targets, {}),
+    timed_against={"jax": lambda m, x, t: m.optax.log_cosh(x, t)},
+)
+def log_cosh_loss(predictions, targets, /, *, where=None, reduction="mean"):
+    r"""Log-cosh loss :math:`\log\cosh(\hat y - y)`, elementwise, exact up to the float maximum.
+
+    With :math:`d = \hat y - y` (``predictions`` minus ``targets``) it is
+    computed as
+
+    .. math::
+
+        L = |d| + \operatorname{log1p}(e^{-2|d|}) - \log 2, \qquad
+        \frac{∂L}{∂\hat y} = \tanh d,
+
+    which never forms :math:`\cosh d` (it overflows beyond :math:`|d| ≈ 710`
+    in float64, 89 in float32): the loss is about :math:`d^2/2` near the
+    target and :math:`|d| - \log 2` far from it. The same numbers as
+    ``optax.log_cosh`` and, for rows of equal length, Keras's ``LogCosh``;
+    Keras's ``d + softplus(-2d)`` overflows for :math:`d` below
+    :math:`-\tfrac12` of the float maximum, where this stays exact.
+
+    Parameters
+    ----------
+    predictions : array
+        The predictions :math:`\hat y`, any shape, real floating (16-bit
+        inputs are computed in float32).
+    targets : array, the shape of ``predictions``
+        The targets :math:`y`: floating, integer or bool, cast to the
+        predictions' compute dtype.
+    where : bool array broadcastable to ``predictions``, optional
+        False removes an element from the sum and from the mean's count (its
+        prediction is never read, so a NaN there does no harm).
+    reduction : {"mean", "sum", "none"}
+        ``"none"`` keeps the elementwise losses, ``"sum"`` adds them and
+        ``"mean"`` divides that sum by the number of elements kept.
+
+    Returns
+    -------
+    array
+        For ``reduction="none"`` the elementwise losses, the shape of
+        ``predictions`` (0 where ``where`` is False); for ``"mean"`` and
+        ``"sum"`` a 0-d array. float32 for 16-bit or float32 predictions,
+        float64 for float64 predictions.
+
+    Examples
+    --------
+    >>> import numpy as np, mlcloss
+    >>> predictions, targets = np.array([0.0, 1.0, 30.0]), np.array([0.0, 0.0, 0.0])
+    >>> mlcloss.log_cosh_loss(predictions, targets, reduction="none").round(4)
+    array([ 0.    ,  0.4338, 29.3069])
+
+    Far beyond where :math:`\cosh` overflows, the loss is :math:`|d| - \log 2`:
+
+    >>> float(mlcloss.log_cosh_loss(np.array([-1e308]), np.array([0.0])))
+    1e+308
+    """
+    return _plain(_LOG_COSH_ROWS, predictions, targets, where, reduction)
+
+
+def _log_cosh_values(xp, backend, x, y):
+    """|d| + log1p(e²) − log 2 with e = exp(−|d|) ≤ 1 (so −2|d| is never formed, nor
+    overflows), and its slope tanh(d)."""
+    difference = x - y
+    size = xp.abs(difference)
+    decay = xp.exp(-size)
+    loss = size + xp.log1p(decay * decay) - math.log(2.0)
+    return loss, (xp.tanh(difference),)
+
+
+_LOG_COSH_ROWS = elementwise_rows(_log_cosh_values, saved_slope)
+
+_EPSILON = 1e-7  # Keras's backend.epsilon(), the floor of both Keras losses below
+
+
+@declare(
+    kind="elementwise",
+    peers={"keras": "keras.losses.MeanAbsolutePercentageError"},
+    cases=lambda ex: {
+        "absolute-percentage": ex.case(
+            ex.LOGITS,
+            ex.UNIT,
+            where=ex.WHERE,
+            expected=ex.kept(100 * abs(ex.LOGITS - ex.UNIT) / ex.UNIT, ex.WHERE),
+        )
+    },
+    bench=lambda b: (b.logits, b.targets, {}),
+)
+def absolute_percentage_error(predictions, targets, /, *, where=None, reduction="mean"):
+    r"""Absolute percentage error :math:`100\,|\hat y - y| / \max(|y|, ε)`, elementwise.
+
+    With predictions :math:`\hat y` (``predictions``), targets :math:`y`
+    (``targets``) and :math:`ε = 10^{-7}` (Keras's ``backend.epsilon()``,
+    which keeps a zero target finite),
+
+    .. math::
+
+        L = 100\, \frac{|\hat y - y|}{\max(|y|, ε)}, \qquad
+        \frac{∂L}{∂\hat y} = \frac{100 \operatorname{sign}(\hat y - y)}{\max(|y|, ε)},
+
+    Keras's ``MeanAbsolutePercentageError`` for rows of equal length.
+
+    Parameters
+    ----------
+    predictions : array
+        The predictions :math:`\hat y`, any shape, real floating (16-bit
+        inputs are computed in float32).
+    targets : array, the shape of ``predictions``
+        The targets :math:`y`: floating, integer or bool, cast to the
+        predictions' compute dtype.
+    where : bool array broadcastable to ``predictions``, optional
+        False removes an element from the sum and from the mean's count (its
+        prediction is never read, so a NaN there does no harm).
+    reduction : {"mean", "sum", "none"}
+        ``"none"`` keeps the elementwise losses, ``"sum"`` adds them and
+        ``"mean"`` divides that sum by the number of elements kept.
+
+    Returns
+    -------
+    array
+        For ``reduction="none"`` the elementwise losses, in percent, the
+        shape of ``predictions`` (0 where ``where`` is False); for
+        ``"mean"`` and ``"sum"`` a 0-d array. float32 for 16-bit or float32
+        predictions, float64 for float64 predictions.
+
+    Examples
+    --------
+    >>> import numpy as np, mlcloss
+    >>> predictions, targets = np.array([1.1, 1.5, 3.0]), np.array([1.0, 2.0, 3.0])
+    >>> mlcloss.absolute_percentage_error(predictions, targets, reduction="none").round(4)
+    array([10., 25.,  0.])
+    """
+    return _plain(_PERCENTAGE_ROWS, predictions, targets, where, reduction)
+
+
+def _percentage_values(xp, backend, x, y):
+    """100 |d| / max(|y|, ε), and its slope 100 sign(d) / max(|y|, ε)."""
+    size = xp.abs(y)
+    scale = 100.0 / xp.where(size > _EPSILON, size, _EPSILON)  # max(|y|, ε), traceable
+    difference = x - y
+    return xp.abs(difference) * scale, (xp.sign(difference) * scale,)
+
+
+_PERCENTAGE_ROWS = elementwise_rows(_percentage_values, saved_slope)
+
+
+@declare(
+    kind="elementwise",
+    peers={"keras": "keras.losses.MeanSquaredLogarithmicError"},
+    cases=lambda ex: {
+        "squared-log": ex.case(
+            ex.UNIT * 3,
+            ex.UNIT,
+            where=ex.WHERE,
+            expected=ex.kept((ex.np.log1p(ex.UNIT * 3) - ex.np.log1p(ex.UNIT)) ** 2, ex.WHERE),
+        )
+    },
+    bench=lambda b: (b.probs, b.targets, {}),
+)
+def squared_log_error(predictions, targets, /, *, where=None, reduction="mean"):
+    r"""Squared logarithmic error :math:`(\log(1 + \hat y) - \log(1 + y))^2`, elementwise.
+
+    With predictions :math:`\hat y` (``predictions``) and targets :math:`y`
+    (``targets``) each floored at :math:`ε = 10^{-7}` (Keras's
+    ``backend.epsilon()``), :math:`a = \operatorname{log1p}(\max(\hat y, ε))`
+    and :math:`b = \operatorname{log1p}(\max(y, ε))`,
+
+    .. math::
+
+        L = (a - b)^2, \qquad
+        \frac{∂L}{∂\hat y} = \frac{2 (a - b)}{1 + \hat y} \text{ where } \hat y > ε
+        \text{ (0 below the floor)},
+
+    Keras's ``MeanSquaredLogarithmicError`` for rows of equal length: it
+    scores relative error, so suits targets spanning orders of magnitude.
+    ``log1p`` keeps small values exact where Keras's ``log(x + 1)`` rounds.
+
+    Parameters
+    ----------
+    predictions : array
+        The predictions :math:`\hat y`, any shape, real floating (16-bit
+        inputs are computed in float32); values below :math:`ε` count as
+        :math:`ε`.
+    targets : array, the shape of ``predictions``
+        The targets :math:`y`: floating, integer or bool, cast to the
+        predictions' compute dtype; floored at :math:`ε` likewise.
+    where : bool array broadcastable to ``predictions``, optional
+        False removes an element from the sum and from the mean's count (its
+        prediction is never read, so a NaN there does no harm).
+    reduction : {"mean", "sum", "none"}
+        ``"none"`` keeps the elementwise losses, ``"sum"`` adds them and
+        ``"mean"`` divides that sum by the number of elements kept.
+
+    Returns
+    -------
+    array
+        For ``reduction="none"`` the elementwise losses, the shape of
+        ``predictions`` (0 where ``where`` is False); for ``"mean"`` and
+        ``"sum"`` a 0-d array. float32 for 16-bit or float32 predictions,
+        float64 for float64 predictions.
+
+    Examples
+    --------
+    >>> import numpy as np, mlcloss
+    >>> predictions, targets = np.array([0.0, np.e - 1, 99.0]), np.array([0.0, 0.0, 9.0])
+    >>> mlcloss.squared_log_error(predictions, targets, reduction="none").round(4)
+    array([0.    , 1.    , 5.3019])
+    """
+    return _plain(_SQUARED_LOG_ROWS, predictions, targets, where, reduction)
+
+
+def _squared_log_values(xp, backend, x, y):
+    """(log1p(max(ŷ, ε)) − log1p(max(y, ε)))², and its slope (0 where ŷ is floored)."""
+    above = x > _EPSILON
+    floored = xp.where(above, x, _EPSILON)  # max(ŷ, ε), traceable
+    difference = xp.log1p(floored) - xp.log1p(xp.where(y > _EPSILON, y, _EPSILON))
+    slope = xp.where(above, 2 * difference / (1 + floored), 0.0)
+    return difference * difference, (slope,)
+
+
+_SQUARED_LOG_ROWS = elementwise_rows(_squared_log_values, saved_slope)
