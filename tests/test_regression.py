@@ -85,10 +85,17 @@ def test_the_functions_mean_is_keras_for_rows_of_equal_length(name, keras_name, 
     np.testing.assert_allclose(got, want, rtol=1e-6)  # Keras computes in float32
 
 
-@pytest.mark.parametrize("delta", [0.0, -1.0])
+@pytest.mark.parametrize("delta", [0.0, -1.0, np.asarray(0.0), np.asarray(-1.0)])
 def test_huber_refuses_a_delta_that_is_not_positive(delta):
     with pytest.raises(ValueError, match="delta must"):
         mlcloss.huber_loss(PREDICTIONS, TARGETS, delta=delta)
+
+
+def test_huber_with_a_traced_zero_delta_is_nan():
+    jax = pytest.importorskip("jax")
+    x, y = jax.numpy.asarray(PREDICTIONS), jax.numpy.asarray(TARGETS)
+    loss = jax.jit(lambda d: mlcloss.huber_loss(x, y, delta=d))
+    assert np.isnan(loss(0.0)) and np.isfinite(loss(0.5))
 
 
 def test_huber_between_squared_and_absolute_error():

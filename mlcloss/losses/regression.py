@@ -286,9 +286,15 @@ def huber_loss(predictions, targets, /, *, delta=1.0, where=None, reduction="mea
         xp, predictions, targets, where, reduction, name="predictions", label_name="targets"
     )
     delta = check_number(delta, name="delta", low=0.0, backend=backend, like=y, dtype=y.dtype)
-    if not is_array(delta) and delta == 0.0:
-        raise ValueError("mlcloss: delta must be > 0, received 0.0")
     bad = poison_options(xp, backend, None, delta)
+    if not is_array(delta):
+        if delta == 0.0:
+            raise ValueError("mlcloss: delta must be > 0, received 0.0")
+    elif backend.is_concrete(delta):  # in host memory: checked now, like a float
+        if not bool(delta > 0):
+            raise ValueError(f"mlcloss: delta must be > 0, received {float(delta)!r}")
+    else:  # traced: 0 makes every loss NaN, never a plausible 0
+        bad = delta <= 0 if bad is None else bad | (delta <= 0)
     return finish(
         xp,
         backend,
