@@ -18,12 +18,15 @@ def check_number(
     name: str,
     low=None,
     high=None,
+    low_open: bool = False,
     allow_none: bool = False,
     backend=None,
     like=None,
     dtype=None,
 ):
     """``value`` checked to lie in [``low``, ``high``]: a float, or a 0-d array; raises naming ``name``.
+
+    ``low_open`` excludes ``low`` itself (a width that must be positive).
 
     A Python number (or a NumPy scalar) comes back as a float, checked:
     out of range or NaN raises ``ValueError``. With ``backend`` (the
@@ -47,7 +50,7 @@ def check_number(
     if isinstance(value, bool):
         raise TypeError(f"mlcloss: {name} must be a real number, received {value!r}")
     if isinstance(value, numbers.Real):  # Python numbers and NumPy scalars: concrete
-        return _checked_float(float(value), name, low, high)
+        return _checked_float(float(value), name, low, high, low_open)
     if backend is None or not hasattr(value, "shape") or not hasattr(value, "dtype"):
         raise TypeError(f"mlcloss: {name} must be a real number, received {value!r}")
     xp = backend.xp
@@ -63,11 +66,12 @@ def check_number(
         )
     checked = value_checks_enabled() and backend.is_concrete(value)
     if checked:  # host data: look at it (no sync) before the cast can round it
-        _checked_float(float(backend.stop_gradient(value)), name, low, high)
+        _checked_float(float(backend.stop_gradient(value)), name, low, high, low_open)
     value = cast(xp, _on_device_of(value, like), dtype)
     if checked or not value_checks_enabled() or (low is None and high is None):
         return value  # unbounded: only NaN is wrong, and NaN poisons itself
-    return xp.where(_within(xp, value, low, high), value, xp.full_like(value, float("nan")))
+    within = _within(xp, value, low, high, low_open)
+    return xp.where(within, value, xp.full_like(value, float("nan")))
 
 
 def is_array(value) -> bool:
@@ -104,19 +108,23 @@ def poison_options(xp, backend, bad, *values):
     return bad
 
 
-def _checked_float(value: float, name, low, high) -> float:
+def _checked_float(value: float, name, low, high, low_open=False) -> float:
     if (
         math.isnan(value)
-        or (low is not None and value < low)
+        or (low is not None and (value <= low if low_open else value < low))
         or (high is not None and value > high)
     ):
-        bounds = f"[{low if low is not None else '-inf'}, {high if high is not None else 'inf'}]"
+        opening = "(" if low_open else "["
+        bounds = (
+            f"{opening}{low if low is not None else '-inf'}, {high if high is not None else 'inf'}]"
+        )
         raise ValueError(f"mlcloss: {name} must lie in {bounds}, received {value!r}")
     return value
 
 
-def _within(xp, value, low, high):
-    """Whether the 0-d array ``value`` lies in [``low``, ``high``] (NaN does not).
+def _within(xp, value, low, high, low_open=False):
+    """Whether the 0-d array ``value`` lies in [``low``, ``high``] (NaN does not; ``low_open``:
+    nor ``low``).
 
     Exact in float32 too: a bound that float32 rounds outwards (``clip``'s
     largest float below 1 rounds to 1) is compared strictly instead.
@@ -124,7 +132,8 @@ def _within(xp, value, low, high):
     single = value.dtype != xp.float64
     ok = value == value
     if low is not None:
-        ok = ok & ((value > low) if single and _single(low) < low else (value >= low))
+        strict = low_open or (single and _single(low) < low)
+        ok = ok & ((value > low) if strict else (value >= low))
     if high is not None:
         ok = ok & ((value < high) if single and _single(high) > high else (value <= high))
     return ok

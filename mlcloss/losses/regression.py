@@ -29,19 +29,35 @@ __all__ = [
     "squared_log_error",
 ]
 
-_PREDICTIONS_TARGETS_WHERE = Inputs("predictions", "targets", optional=("where",))
+_INPUTS = Inputs("predictions", "targets", optional=("where",))
 
 
-def _plain(rows, predictions, targets, where, reduction):
-    """The reduced elementwise ``rows`` of a regression loss without options."""
-    backend, (predictions, targets, where) = _PREDICTIONS_TARGETS_WHERE(predictions, targets, where)
+def _regression(
+    rows, predictions, targets, where, reduction, *, inputs=_INPUTS, option=None, bounds=None
+):
+    """The reduced elementwise ``rows`` of a regression loss. ``option``: ``(name, value)`` of
+    its one hyper-parameter (read by ``inputs``), checked by ``check_number`` with ``bounds``."""
+    given = () if option is None else (option[1],)
+    backend, (predictions, targets, where, *values) = inputs(predictions, targets, where, *given)
     xp = backend.xp
     y, valid = prepare(
         xp, predictions, targets, where, reduction, name="predictions", label_name="targets"
     )
-    arrays = {"y": y}
+    options, bad = {}, None
+    if option is not None:
+        name = option[0]
+        value = check_number(values[0], name=name, backend=backend, like=y, dtype=y.dtype, **bounds)
+        options, bad = {name: value}, poison_options(xp, backend, None, value)
     return finish(
-        xp, backend, rows, predictions, arrays, valid=valid, bad=None, reduction=reduction
+        xp,
+        backend,
+        rows,
+        predictions,
+        {"y": y},
+        options=options,
+        valid=valid,
+        bad=bad,
+        reduction=reduction,
     )
 
 
@@ -116,7 +132,7 @@ def squared_error(predictions, targets, /, *, where=None, reduction="mean"):
     >>> mlcloss.squared_error(predictions, targets, where=np.array([True, True, False]))
     np.float64(0.5)
     """
-    return _plain(_ROWS, predictions, targets, where, reduction)
+    return _regression(_ROWS, predictions, targets, where, reduction)
 
 
 def _values(xp, backend, x, y):
@@ -192,7 +208,7 @@ def absolute_error(predictions, targets, /, *, where=None, reduction="mean"):
     >>> mlcloss.absolute_error(predictions, targets, reduction="none")
     array([0., 1., 2.])
     """
-    return _plain(_ABSOLUTE_ROWS, predictions, targets, where, reduction)
+    return _regression(_ABSOLUTE_ROWS, predictions, targets, where, reduction)
 
 
 def _absolute_values(xp, backend, x, y):
@@ -280,31 +296,15 @@ def huber_loss(predictions, targets, /, *, delta=1.0, where=None, reduction="mea
     >>> mlcloss.huber_loss(predictions, targets, delta=2.0, reduction="none")
     array([0.   , 0.125, 4.   ])
     """
-    backend, (predictions, targets, where, delta) = _HUBER(predictions, targets, where, delta)
-    xp = backend.xp
-    y, valid = prepare(
-        xp, predictions, targets, where, reduction, name="predictions", label_name="targets"
-    )
-    delta = check_number(delta, name="delta", low=0.0, backend=backend, like=y, dtype=y.dtype)
-    bad = poison_options(xp, backend, None, delta)
-    if not is_array(delta):
-        if delta == 0.0:
-            raise ValueError("mlcloss: delta must be > 0, received 0.0")
-    elif backend.is_concrete(delta):  # in host memory: checked now, like a float
-        if not bool(delta > 0):
-            raise ValueError(f"mlcloss: delta must be > 0, received {float(delta)!r}")
-    else:  # traced: 0 makes every loss NaN, never a plausible 0
-        bad = delta <= 0 if bad is None else bad | (delta <= 0)
-    return finish(
-        xp,
-        backend,
+    return _regression(
         _HUBER_ROWS,
         predictions,
-        {"y": y},
-        options={"delta": delta},
-        valid=valid,
-        bad=bad,
-        reduction=reduction,
+        targets,
+        where,
+        reduction,
+        inputs=_HUBER,
+        option=("delta", delta),
+        bounds={"low": 0.0, "low_open": True},
     )
 
 
@@ -397,23 +397,15 @@ def smooth_l1_loss(predictions, targets, /, *, beta=1.0, where=None, reduction="
     >>> mlcloss.smooth_l1_loss(predictions, targets, beta=2.0, reduction="none")
     array([0.    , 0.0625, 2.    ])
     """
-    backend, (predictions, targets, where, beta) = _SMOOTH_L1(predictions, targets, where, beta)
-    xp = backend.xp
-    y, valid = prepare(
-        xp, predictions, targets, where, reduction, name="predictions", label_name="targets"
-    )
-    beta = check_number(beta, name="beta", low=0.0, backend=backend, like=y, dtype=y.dtype)
-    bad = poison_options(xp, backend, None, beta)
-    return finish(
-        xp,
-        backend,
+    return _regression(
         _SMOOTH_L1_ROWS,
         predictions,
-        {"y": y},
-        options={"beta": beta},
-        valid=valid,
-        bad=bad,
-        reduction=reduction,
+        targets,
+        where,
+        reduction,
+        inputs=_SMOOTH_L1,
+        option=("beta", beta),
+        bounds={"low": 0.0},
     )
 
 
@@ -507,7 +499,7 @@ def log_cosh_loss(predictions, targets, /, *, where=None, reduction="mean"):
     >>> float(mlcloss.log_cosh_loss(np.array([-1e308]), np.array([0.0])))
     1e+308
     """
-    return _plain(_LOG_COSH_ROWS, predictions, targets, where, reduction)
+    return _regression(_LOG_COSH_ROWS, predictions, targets, where, reduction)
 
 
 def _log_cosh_values(xp, backend, x, y):
@@ -582,7 +574,7 @@ def absolute_percentage_error(predictions, targets, /, *, where=None, reduction=
     >>> mlcloss.absolute_percentage_error(predictions, targets, reduction="none").round(4)
     array([10., 25.,  0.])
     """
-    return _plain(_PERCENTAGE_ROWS, predictions, targets, where, reduction)
+    return _regression(_PERCENTAGE_ROWS, predictions, targets, where, reduction)
 
 
 def _percentage_values(xp, backend, x, y):
@@ -658,7 +650,7 @@ def squared_log_error(predictions, targets, /, *, where=None, reduction="mean"):
     >>> mlcloss.squared_log_error(predictions, targets, reduction="none").round(4)
     array([0.    , 1.    , 5.3019])
     """
-    return _plain(_SQUARED_LOG_ROWS, predictions, targets, where, reduction)
+    return _regression(_SQUARED_LOG_ROWS, predictions, targets, where, reduction)
 
 
 def _squared_log_values(xp, backend, x, y):
