@@ -43,24 +43,31 @@ def numpy(session):
     _pytest(session, "test", "numpy,array_api_strict")
 
 
-# Alone, each framework runs everything but the compiler cases (marker `slow`), which the
-# conformance session runs for all three at once.
-ALONE = "not scale_out and not slow"
+# Alone, each framework proves it needs no other: the package imports, every declared case
+# gives its oracle's numbers in every reduction, bad input raises. The conformance session
+# runs the whole suite on every framework at once, so nothing is run twice.
+ALONE = ["tests/test_registry.py", "tests/test_import_graph.py", "tests/test_package.py"]
+
+
+def _alone(session, framework: str) -> None:
+    session.install(*CONSTRAINTS, f".[test,{framework}]")
+    env = {"MLCLOSS_BACKENDS": framework}
+    session.run("pytest", "-m", "not scale_out and not slow", *ALONE, *session.posargs, env=env)
 
 
 @nox.session
 def torch(session):
-    _pytest(session, "test,torch", "torch", ALONE)
+    _alone(session, "torch")
 
 
 @nox.session
 def jax(session):
-    _pytest(session, "test,jax", "jax", ALONE)
+    _alone(session, "jax")
 
 
 @nox.session
 def tensorflow(session):
-    _pytest(session, "test,tensorflow", "tensorflow", ALONE)
+    _alone(session, "tensorflow")
 
 
 @nox.session

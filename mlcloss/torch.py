@@ -44,10 +44,11 @@ class Loss(torch.nn.Module):
             else:
                 self._options[name] = value
 
-    def forward(self, input, target, **per_call):
+    def forward(self, input, target, *inputs, **per_call):
+        """``inputs``: the function's further positional arrays (a Gaussian NLL's variance)."""
         self.spec.check_options(per_call, where="forward()", complete=False)
         buffers = dict(self.named_buffers(recurse=False))
-        return self.function(input, target, **self._options, **buffers, **per_call)
+        return self.function(input, target, *inputs, **self._options, **buffers, **per_call)
 
     def extra_repr(self) -> str:
         parts = [f"{name}={value!r}" for name, value in self._options.items()]

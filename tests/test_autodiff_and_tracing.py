@@ -70,17 +70,9 @@ def test_gradients_agree_across_frameworks(name):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(CASES))
-def test_traced_equals_eager(traced_framework, name):
-    loss, logits, args = _call(traced_framework, name)
-    eager = traced_framework.to_numpy(loss(logits, *args))
-    traced = traced_framework.to_numpy(traced_framework.trace(loss)(logits, *args))
-    np.testing.assert_allclose(traced, eager, rtol=1e-12)
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("name", sorted(CASES))
 def test_traced_gradient_equals_eager(traced_framework, name):
-    """The backward pass compiled too: ``jax.jit`` of ``jax.vjp``, ``GradientTape`` inside
+    """The forward value and the backward pass compiled (one compile a case: the forward-only
+    graph is the same code, and compiles cost seconds each): ``jax.jit`` of ``jax.vjp``, ``GradientTape`` inside
     ``tf.function(jit_compile=True)``, ``torch.compile(fullgraph=True)`` then ``backward``."""
     loss, logits, args = _call(traced_framework, name)
     value, grad = traced_framework.eager_value_and_grad(loss, logits, *args)
@@ -104,7 +96,8 @@ def test_jax_forward_mode_equals_reverse_mode(name, scale):
     framework = FRAMEWORKS["jax"]
     framework.setup()
     loss, logits, args = _call(framework, name)
-    if name not in {"binary-ce", "circle"}:  # probabilities and cosines keep their range
+    # probabilities, cosines and rates keep their range; e^1000 of a log-rate overflows
+    if name not in {"binary-ce", "circle", "poisson-log", "poisson-rate"}:
         logits = logits * scale
 
     def total(x):

@@ -130,5 +130,5 @@ def test_declared_case_matches_its_oracle(framework, name, reduction):
 
 def test_class_names_are_the_camel_case_of_the_functions():
     for spec in LOSSES:
-        assert re.fullmatch(r"[A-Z][A-Za-z]+", spec.class_name), spec.class_name
+        assert re.fullmatch(r"[A-Z][A-Za-z0-9]+", spec.class_name), spec.class_name
         assert spec.class_name.lower() == spec.name.replace("_", ""), spec.class_name

@@ -27,8 +27,8 @@ def _module_and_inputs(name, dtype=torch.float64):
     per_call = {k: torch.as_tensor(v) for k, v in arrays.items() if k not in spec.arrays}
     module = getattr(mlcloss.torch, spec.class_name)(**init)
     x = torch.tensor(logits, dtype=dtype, requires_grad=True)
-    target = torch.as_tensor(args[0])
-    return module, x, target, per_call
+    targets = [torch.as_tensor(a) for a in args]  # the labels, then any further inputs
+    return module, x, targets, per_call
 
 
 def test_every_loss_of_the_table_has_a_module():
@@ -42,12 +42,15 @@ def test_every_loss_of_the_table_has_a_module():
 @pytest.mark.parametrize("name", MODULE_CASES)
 def test_module_equals_function(name):
     fn, logits, args, arrays, options, *_ = CASES[name]
-    module, x, target, per_call = _module_and_inputs(name)
-    got = module(x, target, **per_call)
+    module, x, targets, per_call = _module_and_inputs(name)
+    got = module(x, *targets, **per_call)
     got.sum().backward()
     y = torch.tensor(logits, requires_grad=True)
     want = fn(
-        y, torch.as_tensor(args[0]), **{k: torch.as_tensor(v) for k, v in arrays.items()}, **options
+        y,
+        *[torch.as_tensor(a) for a in args],
+        **{k: torch.as_tensor(v) for k, v in arrays.items()},
+        **options,
     )
     want.sum().backward()
     torch.testing.assert_close(got, want, rtol=0, atol=0)
@@ -57,12 +60,12 @@ def test_module_equals_function(name):
 @pytest.mark.slow
 @pytest.mark.parametrize("name", MODULE_CASES)
 def test_compiled_module_with_backward(name):
-    module, x, target, per_call = _module_and_inputs(name)
-    eager = module(x, target, **per_call)
+    module, x, targets, per_call = _module_and_inputs(name)
+    eager = module(x, *targets, **per_call)
     (eager_grad,) = torch.autograd.grad(eager.sum(), x)
     torch._dynamo.reset()
     compiled = torch.compile(module, fullgraph=True, dynamic=False)
-    traced = compiled(x, target, **per_call)
+    traced = compiled(x, *targets, **per_call)
     (traced_grad,) = torch.autograd.grad(traced.sum(), x)
     torch.testing.assert_close(traced, eager, rtol=1e-12, atol=0)
     torch.testing.assert_close(traced_grad, eager_grad, rtol=1e-10, atol=1e-14)
@@ -70,9 +73,9 @@ def test_compiled_module_with_backward(name):
 
 @pytest.mark.parametrize("name", MODULE_CASES)
 def test_func_grad_equals_autograd(name):
-    module, x, target, per_call = _module_and_inputs(name)
-    (want,) = torch.autograd.grad(module(x, target, **per_call).sum(), x)
-    got = torch.func.grad(lambda s: module(s, target, **per_call).sum())(x.detach())
+    module, x, targets, per_call = _module_and_inputs(name)
+    (want,) = torch.autograd.grad(module(x, *targets, **per_call).sum(), x)
+    got = torch.func.grad(lambda s: module(s, *targets, **per_call).sum())(x.detach())
     torch.testing.assert_close(got, want, rtol=1e-12, atol=1e-15)
 
 

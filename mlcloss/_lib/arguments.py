@@ -154,6 +154,13 @@ def _on_device_of(value, like):
     return compat().to_device(value, where)
 
 
+def check_flag(value, *, name: str) -> bool:
+    """``value`` checked to be a bool (a Python or NumPy one): a static switch, never traced."""
+    if type(value).__name__ not in ("bool", "bool_"):
+        raise TypeError(f"mlcloss: {name} must be True or False, received {value!r}")
+    return bool(value)
+
+
 def check_positive_int(value, *, name: str) -> int:
     """``value`` checked to be an int ≥ 1 (a count: k, num_sampled, num_classes)."""
     if isinstance(value, bool) or not isinstance(value, int):

@@ -51,7 +51,7 @@ def check_unit_interval(xp, backend, values, valid, *, name: str, expected="valu
     return check_values(xp, backend, bad, name=name, expected=expected, unit="entry")
 
 
-def elementwise_rows(value, gradient) -> Rows:
+def elementwise_rows(value, gradient, *, autodiff=frozenset()) -> Rows:
     """:class:`~mlcloss._lib.gradients.Rows` of an elementwise loss with a ``valid`` input.
 
     ``value(xp, backend, x, **named)`` and ``gradient(xp, backend, x, saved,
@@ -72,7 +72,7 @@ def elementwise_rows(value, gradient) -> Rows:
         grad = gradient(xp, backend, xp.where(valid, x, 0.0), saved, g, **named)
         return xp.where(valid, grad, 0.0)
 
-    return Rows(masked_value, masked_gradient, elementwise=True)
+    return Rows(masked_value, masked_gradient, elementwise=True, autodiff=autodiff)
 
 
 def saved_slope(xp, backend, x, saved, g, **named):

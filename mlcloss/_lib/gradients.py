@@ -44,6 +44,7 @@ _ANALYTIC = Switch()
 
 JAX = frozenset({"jax"})  # values of Rows.autodiff, from the measurements in docs/performance.md
 EAGER = frozenset({"torch", "tensorflow"})
+AUTOGRAD = JAX | EAGER  # a loss whose other inputs need gradients on every framework
 
 
 def set_analytic_gradients(enabled: bool) -> bool:

@@ -175,3 +175,9 @@ def _mixed_message(arrays) -> str:
         + ", ".join(kinds)
         + "; convert them to one library first (e.g. with that library's asarray)"
     )
+
+
+try:  # found now, not on a loss's first call: under torch.compile, import_module cannot be traced
+    compat()
+except ModuleNotFoundError:  # TensorFlow alone needs no array-api-compat
+    pass

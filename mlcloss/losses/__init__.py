@@ -5,7 +5,7 @@ tables; each declares its losses in :mod:`mlcloss._lib.registry` as it is import
 """
 
 # isort: off
-from . import multilabel, softmax, binary, regression, margin  # noqa: F401
+from . import multilabel, softmax, binary, regression, likelihood, margin  # noqa: F401
 from . import combinatorial, pairwise, sampled, linear  # noqa: F401
 
 # isort: on

@@ -52,6 +52,8 @@ OUTPUT = {  # an output layer of 30 classes over 6 features, with 5 sampled clas
 }
 TRUE_CLASSES = np.array([[2, 11], [9, 9], [0, 29], [4, 2]])
 LINEAR_LABELS = np.array([2, -100, 17, 4])  # classes of the output layer, one ignored
+# Poisson counts (0, 1 and above), from a generator of their own so the arrays above stay put
+COUNTS = np.random.default_rng(8).poisson(2.0, (4, 6)).astype(np.float64)
 
 
 @dataclass(frozen=True)

@@ -246,6 +246,26 @@ def huber(predictions, targets, *, delta=1.0):
     return np.where(np.abs(d) <= delta, 0.5 * d * d, delta * (np.abs(d) - 0.5 * delta))
 
 
+def poisson_nll(predictions, targets, *, log_input=True, full=False, eps=1e-8):
+    """exp(x) − y x (log-rates) or λ − y log(λ + ε) (rates), plus log y! by Stirling for y > 1."""
+    if log_input:
+        loss = np.exp(predictions) - targets * predictions
+    else:
+        loss = predictions - targets * np.log(predictions + eps)
+    if full:
+        y = np.maximum(targets, 1.0)
+        loss = loss + np.where(targets > 1, y * np.log(y) - y + 0.5 * np.log(2 * np.pi * y), 0.0)
+    return loss
+
+
+def gaussian_nll(means, targets, variance, *, full=False, eps=1e-6):
+    """½ (log v + (μ − y)² / v) with v = max(σ², ε), plus ½ log 2π with ``full``."""
+    v = np.maximum(variance, eps)
+    return 0.5 * (np.log(v) + (means - targets) ** 2 / v) + (
+        0.5 * np.log(2 * np.pi) if full else 0.0
+    )
+
+
 def hinge(scores, labels, *, margin=1.0):
     """max(0, m - y s) with y = ±1 (bool True → +1)."""
     y = np.asarray(labels)
