@@ -36,16 +36,19 @@ def prepare(xp, prediction, labels, where, reduction, *, name: str, label_name="
 
 
 def check_unit_interval(xp, backend, values, valid, *, name: str, expected="values in [0, 1]"):
-    """Flag entries outside [0, 1] (or NaN) that ``valid`` keeps (padding may hold anything).
+    """Flag entries outside [0, 1] (or NaN) that ``valid`` keeps (see :func:`check_within`)."""
+    return check_within(xp, backend, values, valid, low=0, high=1, name=name, expected=expected)
 
-    See :func:`~mlcloss._lib.validate.check_values`.
-    """
 
-    if valid is None and values_within(backend, values, 0, 1):
+def check_within(xp, backend, values, valid, *, low, high, name: str, expected: str):
+    """Flag entries outside [``low``, ``high``] (or NaN) that ``valid`` keeps (padding may
+    hold anything; None keeps all). See :func:`~mlcloss._lib.validate.check_values`."""
+
+    if valid is None and values_within(backend, values, low, high):
         return None
 
     def bad():
-        outside = ~((values >= 0) & (values <= 1))
+        outside = ~((values >= low) & (values <= high))
         return outside if valid is None else outside & valid
 
     return check_values(xp, backend, bad, name=name, expected=expected, unit="entry")

@@ -19,10 +19,9 @@ import numbers
 
 from .._lib.arguments import check_flag, check_number
 from .._lib.dtypes import cast
-from .._lib.elementwise import elementwise_rows, finish, prepare, saved_slope
+from .._lib.elementwise import check_within, elementwise_rows, finish, prepare, saved_slope
 from .._lib.gradients import AUTOGRAD
 from .._lib.registry import declare
-from .._lib.validate import check_values, values_within
 from ..backends import Inputs
 
 __all__ = ["gaussian_nll_loss", "poisson_nll_loss"]
@@ -150,27 +149,16 @@ def poisson_nll_loss(
     eps = check_number(eps, name="eps", low=0.0, backend=backend, like=predictions, dtype=y.dtype)
     bad = None
     if not log_input:
-        bad = _check_rate(xp, backend, cast(xp, predictions, y.dtype), valid)
+        rate = cast(xp, predictions, y.dtype)
+        expected = "rates >= 0 (log_input=False)"
+        bad = check_within(
+            xp, backend, rate, valid, low=0, high=math.inf, name="predictions", expected=expected
+        )
     rows = _POISSON_ROWS[log_input, full]
     options = {} if log_input else {"eps": eps}
     return finish(
         xp, backend, rows, predictions, {"y": y}, options=options, valid=valid, bad=bad,
         reduction=reduction,
-    )  # fmt: skip
-
-
-def _check_rate(xp, backend, rate, valid):
-    """Flag the negative (or NaN) rates that ``valid`` keeps (see ``check_values``)."""
-    if valid is None and values_within(backend, rate, 0, math.inf):
-        return None
-
-    def flagged():
-        negative = ~(rate >= 0)
-        return negative if valid is None else negative & valid
-
-    return check_values(
-        xp, backend, flagged, name="predictions", expected="rates >= 0 (log_input=False)",
-        unit="entry",
     )  # fmt: skip
 
 
@@ -200,6 +188,7 @@ _POISSON_ROWS = {
 }
 
 _GAUSSIAN = Inputs("predictions", "targets", "variance", optional=("where",))
+_MEANS = Inputs("predictions", "targets", optional=("where",))  # the variance a number
 
 
 @declare(
@@ -292,7 +281,7 @@ def gaussian_nll_loss(
     shared = None  # one variance for every entry, given as a number
     if isinstance(variance, numbers.Real):
         shared = check_number(variance, name="variance", low=0.0)
-        backend, (predictions, targets, where) = _POISSON(predictions, targets, where)
+        backend, (predictions, targets, where) = _MEANS(predictions, targets, where)
     else:
         backend, (predictions, targets, variance, where) = _GAUSSIAN(
             predictions, targets, variance, where
@@ -336,17 +325,11 @@ def _variance_like(xp, variance, predictions):
 def _check_variance(xp, backend, variance, valid):
     """Flag negative (or NaN) variances: in the entries ``valid`` keeps where the variance has
     the predictions' shape, anywhere otherwise (a shared variance serves kept entries too)."""
-    if values_within(backend, variance, 0, math.inf):
-        return None
     keep = valid if valid is not None and tuple(valid.shape) == tuple(variance.shape) else None
-
-    def flagged():
-        negative = ~(variance >= 0)
-        return negative if keep is None else negative & keep
-
-    return check_values(
-        xp, backend, flagged, name="variance", expected="variances >= 0", unit="entry"
-    )
+    return check_within(
+        xp, backend, variance, keep, low=0, high=math.inf, name="variance",
+        expected="variances >= 0",
+    )  # fmt: skip
 
 
 def _gaussian_rows(full: bool):
