@@ -82,6 +82,15 @@ class Inputs:
     def targets(self):
         return self.rng.normal(size=self.logits.shape).astype(np.float32)
 
+    @property
+    def signs(self):
+        """±1 labels, one per row."""
+        return np.where(self.rng.random(self.rows) < 0.5, -1.0, 1.0).astype(np.float32)
+
+    @property
+    def counts(self):
+        return self.rng.poisson(2.0, self.logits.shape).astype(np.float32)
+
     def top_k(self, k):
         """``[rows, k]`` distinct class indices a row."""
         return np.argsort(self.rng.random((self.rows, self.classes)), axis=1)[:, :k]
@@ -100,10 +109,13 @@ class Inputs:
 
 def _inputs(name, rows, classes, rng):
     """``(prediction, labels, options)`` in NumPy for the loss ``name`` at (rows, classes):
-    the declaration's ``bench``, by default logits and float 0/1 labels."""
+    the declaration's ``bench`` (whose arrays after the prediction are the labels: one, or
+    more for losses such as the Gaussian NLL's targets and variances), by default logits and
+    float 0/1 labels. ``labels`` is always a tuple."""
     b = Inputs(rows, classes, rng)
     bench = REGISTRY[name].bench
-    return (b.logits, b.multi_hot_float, {}) if bench is None else bench(b)
+    prediction, *labels, options = (b.logits, b.multi_hot_float, {}) if bench is None else bench(b)
+    return prediction, tuple(labels), options
 
 
 class _Peers:
@@ -134,8 +146,8 @@ def _peer(backend, name):
         return None
     modules = _Peers()
 
-    def mean(x, t):
-        out = peer(modules, x, t)
+    def mean(x, *labels):
+        out = peer(modules, x, *labels)
         return (
             out
             if out.ndim == 0
@@ -169,6 +181,7 @@ class _Runner:
         return tf.constant(a)
 
     def callable(self, loss, x, labels, mode):
+        """``labels``: the tuple of arrays after the prediction."""
         compiled, backward = mode.startswith("compiled"), mode.endswith("backward")
         backend = self.backend
         if backend == "numpy":
@@ -176,8 +189,8 @@ class _Runner:
                 return None
             if backward:
                 value_and_grad = mlcloss.value_and_grad(loss)
-                return lambda: value_and_grad(x, labels)
-            return lambda: loss(x, labels)
+                return lambda: value_and_grad(x, *labels)
+            return lambda: loss(x, *labels)
         if backend == "torch":
             import torch
 
@@ -186,14 +199,14 @@ class _Runner:
 
                 def forward():
                     with torch.no_grad():
-                        fn(x, labels)
+                        fn(x, *labels)
 
                 return forward
             leaf = x.detach().clone().requires_grad_(True)
 
             def step():
                 leaf.grad = None
-                fn(leaf, labels).backward()
+                fn(leaf, *labels).backward()
 
             return step
         if backend == "jax":
@@ -201,26 +214,26 @@ class _Runner:
 
             fn = jax.grad(loss) if backward else loss
             if not compiled:
-                return lambda: jax.block_until_ready(fn(x, labels))
-            executable = jax.jit(fn).lower(x, labels).compile()
+                return lambda: jax.block_until_ready(fn(x, *labels))
+            executable = jax.jit(fn).lower(x, *labels).compile()
 
             def run():
-                jax.block_until_ready(executable(x, labels))
+                jax.block_until_ready(executable(x, *labels))
 
             run.compiled = executable
             return run
         import tensorflow as tf
 
-        def run(x, labels):
+        def run(x, *labels):
             if not backward:
-                return loss(x, labels)
+                return loss(x, *labels)
             with tf.GradientTape() as tape:
                 tape.watch(x)
-                value = loss(x, labels)
+                value = loss(x, *labels)
             return tape.gradient(value, x)
 
         fn = tf.function(run, jit_compile=True) if compiled else run
-        return lambda: np.asarray(fn(x, labels))
+        return lambda: np.asarray(fn(x, *labels))
 
 
 def peak_memory(backend, call, mode):
@@ -289,7 +302,7 @@ def run(backends, losses, shapes, modes, pairs, progress=sys.stderr):
         )
         prediction, labels, options = _inputs(name, rows, classes, rng)
         runner = _Runner(backend)
-        x, y = runner.array(prediction), runner.array(labels)
+        x, y = runner.array(prediction), tuple(runner.array(a) for a in labels)
         ours = runner.callable(partial(getattr(mlcloss, name), **options), x, y, mode)
         if ours is None:
             continue
@@ -306,7 +319,7 @@ def run(backends, losses, shapes, modes, pairs, progress=sys.stderr):
             row["status"] = str(error).split(";")[0]
             results.append(row)
             continue
-        floor = sum(a.nbytes for a in (prediction, labels) if a.dtype.kind == "f") / bandwidth
+        floor = sum(a.nbytes for a in (prediction, *labels) if a.dtype.kind == "f") / bandwidth
         row.update(ours_ms=t_ours * 1e3, floor_ms=floor * 1e3, over_floor=t_ours / floor)
         peak = peak_memory(backend, ours, mode)
         if peak is not None:

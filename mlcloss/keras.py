@@ -24,8 +24,10 @@ on every Keras backend (TensorFlow, JAX, PyTorch). The Keras way holds:
   multi-label loss and ``sparse=True`` GlobalPointer labels, and by shape for
   softmax cross-entropy, NLL and softmax focal (``[batch]`` or ``[batch, 1]``
   beside ``[batch, C]`` logits are indices, as for Keras's sparse losses).
-  ``HingeLoss`` converts labels that are all 0 or 1 to ±1, as Keras's
-  ``Hinge`` does (other labels must be ±1, as for :func:`mlcloss.hinge_loss`).
+  The losses on ±1 labels (``HingeLoss``, ``SquaredHingeLoss``,
+  ``PerceptronLoss``, ``SoftMarginLoss``, ``HingeEmbeddingLoss``) convert
+  labels that are all 0 or 1 to ±1, as Keras's ``Hinge`` and ``SquaredHinge``
+  do (other labels must be ±1, as for :func:`mlcloss.hinge_loss`).
 - Array options (``class_weights``, ``pos_weight``, a per-class ``alpha``,
   ``where``) are kept as lists, so ``get_config`` is plain JSON; every class
   is registered under the package name ``mlcloss``, so
@@ -152,7 +154,16 @@ def _hinge_labels(y_true):
 
 
 #: label conversions a Keras class applies before its function sees ``y_true``
-_LABELS = {"hinge_loss": _hinge_labels}
+_LABELS = {
+    name: _hinge_labels
+    for name in (
+        "hinge_loss",
+        "squared_hinge_loss",
+        "perceptron_loss",
+        "soft_margin_loss",
+        "hinge_embedding_loss",
+    )
+}
 
 
 def _loss_class(spec):

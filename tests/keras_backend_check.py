@@ -179,6 +179,8 @@ def check_elementwise_losses_reduce_per_example():
                 logits,
             ),
             "hinge": (mk.HingeLoss, {}, kl.Hinge, {}, signed, logits),
+            "squared-hinge": (mk.SquaredHingeLoss, {}, kl.SquaredHinge, {}, signed, logits),
+            "squared-hinge 0/1": (mk.SquaredHingeLoss, {}, kl.SquaredHinge, {}, hard, logits),
         }
         for label, (ours, options, theirs, peer_options, y_true, y_pred) in pairs.items():
             _agree(

@@ -80,6 +80,8 @@ def test_the_benchmark_suite_has_every_loss():
     for name in suite.BENCHED:  # the declared inputs build at the smallest shape
         prediction, labels, options = suite._inputs(name, 18, 16, np.random.default_rng(0))
         assert prediction.dtype == np.float32 and isinstance(options, dict)
+        loss = getattr(mlcloss, name)(prediction, *labels, **options)  # and the loss takes them
+        assert np.isfinite(loss), name
 
 
 def test_the_closed_forms_are_declared_truthfully():

@@ -78,3 +78,23 @@ def _masked_logits(xp, x, where, axis):
     nonempty = xp.any(where, axis=axis, keepdims=True)
     x = xp.where(where, x, _NEG_INF)
     return xp.where(nonempty, x, 0.0)
+
+
+def log_softmax_and_complement(xp, backend, x, log_p):
+    """(log p, log(1 − p), top) of p = softmax(x) along the last axis, both logs without
+    cancellation; ``top`` marks each row's unique largest logit (if it has one).
+
+    Every probability but the unique largest one is at most 1/2, which leaves
+    ``log_p`` and log1p(−p) accurate. For the unique largest logit, with
+    d = logsumexp(other logits) − its logit: log p = −softplus(d) and
+    log(1 − p) = d − softplus(d); the plain log-softmax would return
+    log(1 + e^d) from a sum rounded to 1 + e^d.
+    """
+    peak_value = xp.max(x, axis=-1, keepdims=True)
+    peak = x == peak_value
+    top = peak & (xp.sum(xp.astype(peak, xp.int32), axis=-1, keepdims=True) == 1)
+    d = masked_logsumexp(xp, backend, x, where=~peak)[..., None] - peak_value
+    spread = backend.softplus(d)
+    log_p = xp.where(top, -spread, log_p)
+    rest = xp.log1p(-xp.exp(xp.where(top, -1.0, log_p)))
+    return log_p, xp.where(top, d - spread, rest), top

@@ -51,7 +51,7 @@ _POISSON = Inputs("predictions", "targets", optional=("where", "eps"))
             expected=ex.oracles.poisson_nll(ex.UNIT * 3, ex.COUNTS, log_input=False),
         ),
     },
-    bench=lambda b: (b.logits, b.targets, {}),
+    bench=lambda b: (b.logits, b.counts, {}),
     timed_against={
         "torch": lambda m, x, t: m.F.poisson_nll_loss(x, t),
         "tensorflow": lambda m, x, t: m.tf.nn.log_poisson_loss(t, x),
@@ -210,7 +210,8 @@ _MEANS = Inputs("predictions", "targets", optional=("where",))  # the variance a
             expected=ex.oracles.gaussian_nll(ex.LOGITS, ex.SOFT, ex.UNIT[:, :1], full=True),
         ),
     },
-    bench=lambda b: (b.logits, b.targets, {}),
+    bench=lambda b: (b.logits, b.targets, b.probabilities, {}),
+    timed_against={"torch": lambda m, x, t, v: m.F.gaussian_nll_loss(x, t, v)},
     keras=False,
 )
 def gaussian_nll_loss(

@@ -20,14 +20,17 @@ from .._compat import device
 from .._lib.arguments import check_number, is_array, is_scalar, poison_options, weight_array
 from .._lib.dtypes import cast, compute_dtype
 from .._lib.gradients import EAGER, JAX, Rows, per_row, reduced
-from .._lib.indices import class_indices
+from .._lib.indices import check_index_labels, class_indices, one_hot
 from .._lib.reduce import check_reduction, count_where
 from .._lib.registry import declare
 from .._lib.shapes import broadcast_like, class_axis_last, where_mask
-from .._lib.stable import log_where, masked_log_softmax, masked_logsumexp, masked_softmax
+from .._lib.stable import (
+    log_softmax_and_complement,
+    log_where,
+    masked_log_softmax,
+    masked_softmax,
+)
 from .._lib.validate import (
-    check_class_ids,
-    check_ignore_index,
     check_label_dtype,
     check_same_shape,
     check_values,
@@ -607,7 +610,7 @@ def softmax_focal_loss(logits, labels, /, *, alpha=None, gamma=2.0, axis=-1, red
         alpha = _class_weights(xp, alpha, logits, dtype, axis, name="alpha")
     x = class_axis_last(xp, cast(xp, logits, dtype), axis)
     if xp.isdtype(labels.dtype, "integral"):
-        t, bad = _one_hot(xp, backend, labels, x, axis=axis, like=logits, dtype=dtype)
+        t, bad = one_hot(xp, backend, labels, x, axis=axis, like=logits, dtype=dtype)
     else:
         _check_probability_labels(xp, labels, logits, None)
         t = class_axis_last(xp, cast(xp, labels, dtype), axis)
@@ -631,7 +634,7 @@ def _focal_rows(xp, backend, x, t, alpha, *, gamma):
     log_p = backend.log_softmax(x, -1)
     if not is_array(gamma) and gamma == 0:  # the focused form holds for γ = 0 too
         return _cross_entropy(xp, t, log_p, alpha, None), (log_p,)
-    log_p, log_q, top = _log_softmax_and_complement(xp, backend, x, log_p)
+    log_p, log_q, top = log_softmax_and_complement(xp, backend, x, log_p)
     modulating = _focal_modulating(xp, log_q, gamma)
     return _cross_entropy(xp, t * modulating, log_p, alpha, None), (log_p, log_q, top)
 
@@ -952,7 +955,7 @@ def _index_labels(xp, backend, labels, weights, ignore_index, valid, *, like, ax
     handles ``keep`` and ``label_weight`` of None), checked labels without
     weights, masks or padding come back as ``(index, None, None, None)``.
     """
-    _check_index_labels(xp, labels, like, axis, ignore_index)
+    check_index_labels(labels, like, axis, ignore_index)
     num_classes = like.shape[axis]
     dtype = compute_dtype(xp, like, "logits")
     plain = ignore_index is None and valid is None and weights is None
@@ -974,45 +977,6 @@ def _index_labels(xp, backend, labels, weights, ignore_index, valid, *, like, ax
         table = xp.broadcast_to(weights, (*keep.shape, num_classes))
     picked = backend.take_along_last_axis(table, index)
     return index, keep, xp.where(keep, picked[..., 0], 0.0), bad
-
-
-def _one_hot(xp, backend, labels, x, *, axis, like, dtype):
-    """Float one-hot ``[..., C]`` of class-index ``labels`` and the rows to poison."""
-    _check_index_labels(xp, labels, like, axis, None)
-    num_classes = x.shape[-1]
-    bad = check_class_ids(xp, backend, labels, num_classes, name="labels")
-    classes = xp.arange(num_classes, dtype=labels.dtype, device=device(x))
-    return xp.astype(labels[..., None] == classes, dtype), bad
-
-
-def _log_softmax_and_complement(xp, backend, x, log_p):
-    """(log p, log(1 − p), top) of p = softmax(x) along the last axis, both logs without
-    cancellation; ``top`` marks each row's unique largest logit (if it has one).
-
-    Every probability but the unique largest one is at most 1/2, which leaves
-    ``log_p`` and log1p(−p) accurate. For the unique largest logit, with
-    d = logsumexp(other logits) − its logit: log p = −softplus(d) and
-    log(1 − p) = d − softplus(d); the plain log-softmax would return
-    log(1 + e^d) from a sum rounded to 1 + e^d.
-    """
-    peak_value = xp.max(x, axis=-1, keepdims=True)
-    peak = x == peak_value
-    top = peak & (xp.sum(xp.astype(peak, xp.int32), axis=-1, keepdims=True) == 1)
-    d = masked_logsumexp(xp, backend, x, where=~peak)[..., None] - peak_value
-    spread = backend.softplus(d)
-    log_p = xp.where(top, -spread, log_p)
-    rest = xp.log1p(-xp.exp(xp.where(top, -1.0, log_p)))
-    return log_p, xp.where(top, d - spread, rest), top
-
-
-def _check_index_labels(xp, labels, like, axis, ignore_index):
-    expected = tuple(d for i, d in enumerate(like.shape) if i != axis)
-    if tuple(labels.shape) != expected:
-        raise ValueError(
-            f"mlcloss: integer labels (class indices) must have the shape of the predictions "
-            f"without axis {axis}, {expected}, received {tuple(labels.shape)}"
-        )
-    check_ignore_index(ignore_index)
 
 
 def _check_probability_labels(xp, labels, like, ignore_index, *, name="labels"):

@@ -273,6 +273,124 @@ def hinge(scores, labels, *, margin=1.0):
     return np.maximum(0.0, margin - y * np.asarray(scores, np.float64))
 
 
+def _signed(labels):
+    y = np.asarray(labels)
+    return np.where(y, 1.0, -1.0) if y.dtype == bool else y.astype(np.float64)
+
+
+def soft_margin(scores, labels):
+    """log(1 + e^{−y s}) with y = ±1, by log1p of the exponential (finite for these inputs)."""
+    return np.log1p(np.exp(-_signed(labels) * np.asarray(scores, np.float64)))
+
+
+def hinge_embedding(distances, labels, *, margin=1.0):
+    """d where y = +1, max(0, m − d) where y = −1."""
+    d = np.asarray(distances, np.float64)
+    return np.where(_signed(labels) > 0, d, np.maximum(0.0, margin - d))
+
+
+def margin_ranking(scores1, scores2, labels, *, margin=0.0):
+    """max(0, −y (s₁ − s₂) + m)."""
+    difference = np.asarray(scores1, np.float64) - np.asarray(scores2, np.float64)
+    return np.maximum(0.0, margin - _signed(labels) * difference)
+
+
+def sparsemax_binary(logits, labels):
+    """optax's sparsemax loss: sparse_plus(z), z = −x for label 1, x for 0; sparse_plus(z) is
+    0 below −1, (z + 1)²/4 on (−1, 1), z above 1."""
+    x = np.asarray(logits, np.float64)
+    z = np.where(np.asarray(labels) != 0, -x, x)
+    return np.where(z <= -1, 0.0, np.where(z >= 1, z, (z + 1) ** 2 / 4))
+
+
+def one_hot(indices, num_classes):
+    """Float one-hot rows of class ``indices``."""
+    return (np.asarray(indices)[..., None] == np.arange(num_classes)).astype(np.float64)
+
+
+def multiclass_hinge(scores, labels, *, margin=1.0):
+    """Crammer–Singer per row: max(0, m + max_{j≠y} s_j − s_y), by a loop over rows."""
+    s = np.asarray(scores, np.float64)
+    out = np.empty(s.shape[:-1])
+    for row, y in np.ndenumerate(np.asarray(labels)):
+        others = np.delete(s[row], y)
+        out[row] = max(0.0, margin + others.max() - s[row][y])
+    return out
+
+
+def multi_margin(scores, labels, *, p=1, margin=1.0, class_weights=None):
+    """Weston–Watkins per row: w_y / C Σ_{j≠y} max(0, m − s_y + s_j)^p, by a loop."""
+    s = np.asarray(scores, np.float64)
+    out = np.empty(s.shape[:-1])
+    for row, y in np.ndenumerate(np.asarray(labels)):
+        terms = [
+            max(0.0, margin - s[row][y] + s[row][j]) ** p for j in range(s.shape[-1]) if j != y
+        ]
+        weight = 1.0 if class_weights is None else class_weights[y]
+        out[row] = weight * math.fsum(terms) / s.shape[-1]
+    return out
+
+
+def categorical_hinge(scores, labels):
+    """Keras: max(0, 1 + max_j (1 − t_j) s_j − Σ_j t_j s_j)."""
+    s, t = np.asarray(scores, np.float64), np.asarray(labels, np.float64)
+    return np.maximum(0.0, 1 + ((1 - t) * s).max(axis=-1) - (t * s).sum(axis=-1))
+
+
+def multilabel_soft_margin(logits, labels, class_weights=None, *, where=None):
+    """The mean over each row's (kept) classes of w_c · sigmoid CE."""
+    terms = sigmoid_ce(logits, labels) * (1.0 if class_weights is None else class_weights)
+    keep = np.ones(terms.shape, bool) if where is None else np.broadcast_to(where, terms.shape)
+    kept = keep.sum(axis=-1)
+    return np.where(kept > 0, np.where(keep, terms, 0.0).sum(axis=-1) / np.maximum(kept, 1), 0.0)
+
+
+def cosine_distance(predictions, targets, *, eps=1e-12, where=None):
+    """1 − cos(a, b) per row, each squared norm floored at ``eps``, over the entries kept."""
+    a, b = np.asarray(predictions, np.float64), np.asarray(targets, np.float64)
+    keep = np.ones(a.shape, bool) if where is None else np.broadcast_to(where, a.shape)
+    a, b = np.where(keep, a, 0.0), np.where(keep, b, 0.0)
+    norms = np.sqrt(np.maximum((a * a).sum(-1), eps) * np.maximum((b * b).sum(-1), eps))
+    return np.where(keep.any(-1), 1 - (a * b).sum(-1) / norms, 0.0)
+
+
+def cosine_embedding(x1, x2, labels, *, margin=0.0):
+    """torch's: 1 − c for y = 1, max(0, c − m) for y = −1, c with 1e-12 added to |a|², |b|²."""
+    a, b = np.asarray(x1, np.float64), np.asarray(x2, np.float64)
+    c = (a * b).sum(-1) / np.sqrt(((a * a).sum(-1) + 1e-12) * ((b * b).sum(-1) + 1e-12))
+    return np.where(_signed(labels) > 0, 1 - c, np.maximum(0.0, c - margin))
+
+
+def signs(n):
+    """±1 labels for ``n`` rows, alternating from +1."""
+    return np.where(np.arange(n) % 2 == 0, 1.0, -1.0)
+
+
+def _log_softmax(logits, where=None):
+    x = np.asarray(logits, np.float64)
+    if where is not None:
+        x = np.where(np.broadcast_to(where, x.shape), x, -np.inf)
+    shifted = x - x.max(axis=-1, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
+
+
+def poly1(logits, labels, *, epsilon=2.0, where=None):
+    """−Σ t log p + ε Σ t (1 − p), p the softmax over the classes kept, the sums over them too
+    (a label's mass on a class left out is not counted, as optax's)."""
+    t = np.asarray(labels, np.float64)
+    log_p = _log_softmax(logits, where)
+    present = (t > 0) if where is None else (t > 0) & np.broadcast_to(where, t.shape)
+    safe = np.where(present, log_p, 0.0)
+    return -(t * safe).sum(-1) + epsilon * (np.where(present, t * (1 - np.exp(safe)), 0.0)).sum(-1)
+
+
+def generalized_ce(logits, labels, *, q=0.5):
+    """(1 − p_y^q) / q, p the softmax."""
+    log_p = _log_softmax(logits)
+    p_true = np.exp(np.take_along_axis(log_p, np.asarray(labels)[..., None], axis=-1)[..., 0])
+    return (1 - p_true**q) / q
+
+
 # -- beyond the peers: pairwise and combinatorial losses ---------------------
 
 

@@ -1,0 +1,488 @@
+r"""Multiclass margins, one loss per row: the scores of the true class against the others.
+
+Crammer–Singer's hinge (optax's ``multiclass_hinge_loss``) and the multiclass
+perceptron penalise the best wrong class; Weston–Watkins's hinge (torch's
+``multi_margin_loss``) every wrong class; Keras's categorical hinge the best
+wrong score against the true one on one-hot labels; torch's
+``multilabel_soft_margin_loss`` is the per-row mean of sigmoid cross-entropy.
+Their gradients come from autodiff of the value (a max and a sum: nothing for
+a closed form to save).
+"""
+
+from __future__ import annotations
+
+from .._lib.arguments import check_number, poison_options, weight_array
+from .._lib.dtypes import cast, compute_dtype
+from .._lib.elementwise import check_unit_interval
+from .._lib.indices import one_hot
+from .._lib.reduce import check_reduction, count_where, reduce
+from .._lib.registry import declare
+from .._lib.shapes import class_axis_last, where_mask
+from .._lib.validate import (
+    check_index_dtype,
+    check_label_dtype,
+    check_same_shape,
+    normalize_axis,
+    poison_rows,
+)
+from ..backends import Inputs
+
+__all__ = [
+    "categorical_hinge_loss",
+    "multi_margin_loss",
+    "multiclass_hinge_loss",
+    "multiclass_perceptron_loss",
+    "multilabel_soft_margin_loss",
+]
+
+_SCORES_LABELS = Inputs("scores", "labels")
+_SCORES_LABELS_MARGIN = Inputs("scores", "labels", optional=("margin",))
+_SCORES_LABELS_WEIGHTS_MARGIN = Inputs("scores", "labels", optional=("class_weights", "margin"))
+_LOGITS_LABELS_WEIGHTS_WHERE = Inputs("logits", "labels", optional=("class_weights", "where"))
+
+
+def _scores_and_classes(xp, backend, scores, labels, axis, reduction):
+    """``(x, hot, bad)``: the scores in the compute dtype with the class axis last, the
+    one-hot bool of the class-index ``labels`` and the rows to poison (index out of range)."""
+    check_reduction(reduction)
+    dtype = compute_dtype(xp, scores, "scores")
+    axis = normalize_axis(axis, scores.ndim)
+    check_index_dtype(xp, labels)
+    x = class_axis_last(xp, cast(xp, scores, dtype), axis)
+    t, bad = one_hot(xp, backend, labels, x, axis=axis, like=scores, dtype=dtype)
+    return x, t > 0, bad
+
+
+def _true_score(xp, x, hot):
+    """:math:`s_y`, each row's score of its class (a ``where``, so an infinite score of
+    another class is never multiplied by 0)."""
+    return xp.sum(xp.where(hot, x, 0.0), axis=-1)
+
+
+@declare(
+    kind="class-set",
+    labels="index",
+    closed_form=False,
+    peers={"optax": "optax.losses.multiclass_hinge_loss"},
+    cases=lambda ex: {
+        "multiclass-hinge": ex.case(
+            ex.LOGITS,
+            ex.CLASS_ALL,
+            expected=ex.oracles.multiclass_hinge(ex.LOGITS, ex.CLASS_ALL),
+        ),
+        "multiclass-hinge-margin": ex.case(
+            ex.LOGITS,
+            ex.CLASS_ALL,
+            margin=0.4,
+            expected=ex.oracles.multiclass_hinge(ex.LOGITS, ex.CLASS_ALL, margin=0.4),
+        ),
+    },
+    bench=lambda b: (b.logits, b.index, {}),
+)
+def multiclass_hinge_loss(scores, labels, /, *, margin=1.0, axis=-1, reduction="mean"):
+    r"""Crammer–Singer multiclass hinge: the best wrong class must trail the true one by ``margin``.
+
+    With scores :math:`s` (``scores``) over the classes of ``axis``, the
+    true class :math:`y` (``labels``) and margin :math:`m`, each row's loss
+    is
+
+    .. math::
+
+        L = \max_j \bigl(s_j + m\,[j \ne y]\bigr) - s_y
+          = \max\bigl(0,\ m + \max_{j \ne y} s_j - s_y\bigr),
+
+    whose gradient is :math:`+1` on the best wrong class and :math:`-1` on
+    the true one while the margin is violated, 0 otherwise. The same numbers
+    as ``optax.losses.multiclass_hinge_loss`` (its margin is 1);
+    :func:`multiclass_perceptron_loss` is ``margin=0``, and
+    :func:`multi_margin_loss` penalises every wrong class instead of the best.
+
+    Parameters
+    ----------
+    scores : array ``[..., C, ...]``
+        Real scores :math:`s`, one per class along ``axis``; 16-bit scores
+        are computed in float32.
+    labels : integer array, the shape of ``scores`` without ``axis``
+        The true class :math:`y` of each row, in ``[0, C)``.
+    margin : float or 0-d array
+        :math:`m`, the lead the true class needs (default 1); a 0-d array may
+        be traced.
+    axis : int
+        The class axis (default -1, the last).
+    reduction : {"mean", "sum", "none"}
+        ``"none"`` keeps one loss per row, ``"sum"`` adds them and ``"mean"``
+        averages them.
+
+    Returns
+    -------
+    array
+        For ``reduction="none"`` one loss per row, ``scores.shape`` without
+        ``axis``; for ``"mean"`` and ``"sum"`` a 0-d array. float32 for
+        16-bit or float32 scores, float64 for float64 scores.
+
+    References
+    ----------
+    Crammer & Singer, "On the Algorithmic Implementation of Multiclass
+    Kernel-based Vector Machines", JMLR 2, 2001.
+
+    Examples
+    --------
+    >>> import numpy as np, mlcloss
+    >>> scores = np.array([[2.0, 1.5, -1.0], [0.0, 3.0, 0.5]])
+    >>> mlcloss.multiclass_hinge_loss(scores, np.array([0, 2]), reduction="none")
+    array([0.5, 3.5])
+    """
+    backend, (scores, labels, margin) = _SCORES_LABELS_MARGIN(scores, labels, margin)
+    return _crammer_singer(backend, scores, labels, margin, axis, reduction)
+
+
+def _crammer_singer(backend, scores, labels, margin, axis, reduction):
+    """max_j (s_j + m [j ≠ y]) − s_y per row, reduced."""
+    xp = backend.xp
+    x, hot, bad = _scores_and_classes(xp, backend, scores, labels, axis, reduction)
+    margin = check_number(margin, name="margin", backend=backend, like=scores, dtype=x.dtype)
+    loss = xp.max(xp.where(hot, x, x + margin), axis=-1) - _true_score(xp, x, hot)
+    return reduce(xp, poison_rows(xp, loss, poison_options(xp, backend, bad, margin)), reduction)
+
+
+@declare(
+    kind="class-set",
+    labels="index",
+    closed_form=False,
+    peers={"optax": "optax.losses.multiclass_perceptron_loss"},
+    cases=lambda ex: {
+        "multiclass-perceptron": ex.case(
+            ex.LOGITS,
+            ex.CLASS_ALL,
+            expected=ex.oracles.multiclass_hinge(ex.LOGITS, ex.CLASS_ALL, margin=0.0),
+        )
+    },
+    bench=lambda b: (b.logits, b.index, {}),
+)
+def multiclass_perceptron_loss(scores, labels, /, *, axis=-1, reduction="mean"):
+    r"""Multiclass perceptron loss :math:`\max_j s_j - s_y`: how far the true class trails the best.
+
+    With scores :math:`s` (``scores``) over the classes of ``axis`` and the
+    true class :math:`y` (``labels``), each row's loss is
+
+    .. math::
+
+        L = \max_j s_j - s_y \;\ge 0,
+
+    zero exactly when the true class scores highest; its gradient is
+    :math:`+1` on the best class and :math:`-1` on the true one (Collins's
+    structured perceptron update). The same numbers as
+    ``optax.losses.multiclass_perceptron_loss``; :func:`multiclass_hinge_loss`
+    with ``margin=0``.
+
+    Parameters
+    ----------
+    scores : array ``[..., C, ...]``
+        Real scores :math:`s`, one per class along ``axis``; 16-bit scores
+        are computed in float32.
+    labels : integer array, the shape of ``scores`` without ``axis``
+        The true class :math:`y` of each row, in ``[0, C)``.
+    axis : int
+        The class axis (default -1, the last).
+    reduction : {"mean", "sum", "none"}
+        ``"none"`` keeps one loss per row, ``"sum"`` adds them and ``"mean"``
+        averages them.
+
+    Returns
+    -------
+    array
+        For ``reduction="none"`` one loss per row, ``scores.shape`` without
+        ``axis``; for ``"mean"`` and ``"sum"`` a 0-d array. float32 for
+        16-bit or float32 scores, float64 for float64 scores.
+
+    References
+    ----------
+    Collins, "Discriminative Training Methods for Hidden Markov Models:
+    Theory and Experiments with Perceptron Algorithms", EMNLP 2002.
+
+    Examples
+    --------
+    >>> import numpy as np, mlcloss
+    >>> scores = np.array([[2.0, 1.5, -1.0], [0.0, 3.0, 0.5]])
+    >>> mlcloss.multiclass_perceptron_loss(scores, np.array([0, 2]), reduction="none")
+    array([0. , 2.5])
+    """
+    backend, (scores, labels) = _SCORES_LABELS(scores, labels)
+    return _crammer_singer(backend, scores, labels, 0.0, axis, reduction)
+
+
+@declare(
+    kind="class-set",
+    labels="index",
+    arrays=("class_weights",),
+    closed_form=False,
+    peers={"torch": "torch.nn.functional.multi_margin_loss"},
+    cases=lambda ex: {
+        "multi-margin": ex.case(
+            ex.LOGITS,
+            ex.CLASS_ALL,
+            expected=ex.oracles.multi_margin(ex.LOGITS, ex.CLASS_ALL),
+        ),
+        "multi-margin-squared-weighted": ex.case(
+            ex.LOGITS,
+            ex.CLASS_ALL,
+            p=2,
+            margin=1.5,
+            class_weights=ex.CLASS_W,
+            expected=ex.oracles.multi_margin(
+                ex.LOGITS, ex.CLASS_ALL, p=2, margin=1.5, class_weights=ex.CLASS_W
+            ),
+        ),
+    },
+    bench=lambda b: (b.logits, b.index, {}),
+    timed_against={"torch": lambda m, x, t: m.F.multi_margin_loss(x, t)},
+)
+def multi_margin_loss(
+    scores, labels, /, *, p=1, margin=1.0, class_weights=None, axis=-1, reduction="mean"
+):
+    r"""Weston–Watkins multiclass hinge: every wrong class must trail the true one by ``margin``.
+
+    With scores :math:`s` (``scores``) over the :math:`C` classes of
+    ``axis``, the true class :math:`y` (``labels``), margin :math:`m`,
+    power :math:`p` and class weights :math:`w` (``class_weights``, 1
+    without), each row's loss is
+
+    .. math::
+
+        L = \frac{w_y}{C} \sum_{j \ne y} \max\bigl(0,\ m - s_y + s_j\bigr)^p,
+
+    ``torch.nn.functional.multi_margin_loss``, number for number (its
+    ``"mean"`` averages the rows, whatever the weights). Unlike
+    :func:`multiclass_hinge_loss`, every wrong class within the margin
+    costs, not only the best one.
+
+    Parameters
+    ----------
+    scores : array ``[..., C, ...]``
+        Real scores :math:`s`, one per class along ``axis``; 16-bit scores
+        are computed in float32.
+    labels : integer array, the shape of ``scores`` without ``axis``
+        The true class :math:`y` of each row, in ``[0, C)``.
+    p : {1, 2}
+        The power of each hinge: 1 (torch's default) or 2 (squared).
+    margin : float or 0-d array
+        :math:`m` (default 1); a 0-d array may be traced.
+    class_weights : array ``[C]`` or list, optional
+        :math:`w`, a weight per class, applied by each row's true class.
+    axis : int
+        The class axis (default -1, the last).
+    reduction : {"mean", "sum", "none"}
+        ``"none"`` keeps one loss per row, ``"sum"`` adds them and ``"mean"``
+        averages them.
+
+    Returns
+    -------
+    array
+        For ``reduction="none"`` one loss per row, ``scores.shape`` without
+        ``axis``; for ``"mean"`` and ``"sum"`` a 0-d array. float32 for
+        16-bit or float32 scores, float64 for float64 scores.
+
+    References
+    ----------
+    Weston & Watkins, "Support Vector Machines for Multi-Class Pattern
+    Recognition", ESANN 1999.
+
+    Examples
+    --------
+    >>> import numpy as np, mlcloss
+    >>> scores = np.array([[2.0, 1.5, -1.0], [0.0, 3.0, 0.5]])
+    >>> mlcloss.multi_margin_loss(scores, np.array([0, 2]), reduction="none").round(4)
+    array([0.1667, 1.3333])
+    """
+    backend, (scores, labels, class_weights, margin) = _SCORES_LABELS_WEIGHTS_MARGIN(
+        scores, labels, class_weights, margin
+    )
+    xp = backend.xp
+    if p not in (1, 2) or isinstance(p, bool):
+        raise ValueError(f"mlcloss: p must be 1 or 2, received {p!r}")
+    x, hot, bad = _scores_and_classes(xp, backend, scores, labels, axis, reduction)
+    margin = check_number(margin, name="margin", backend=backend, like=scores, dtype=x.dtype)
+    violation = margin - _true_score(xp, x, hot)[..., None] + x
+    hinge = xp.where(hot | (violation <= 0), 0.0, violation)
+    loss = xp.sum(hinge if p == 1 else hinge * hinge, axis=-1) / x.shape[-1]
+    if class_weights is not None:
+        weights = weight_array(
+            xp, class_weights, name="class_weights", like=x, dtype=x.dtype, per_class_axis=-1
+        )
+        loss = loss * xp.sum(xp.where(hot, weights, 0.0), axis=-1)
+    return reduce(xp, poison_rows(xp, loss, poison_options(xp, backend, bad, margin)), reduction)
+
+
+@declare(
+    kind="class-set",
+    closed_form=False,
+    peers={"keras": "keras.losses.CategoricalHinge"},
+    cases=lambda ex: {
+        "categorical-hinge": ex.case(
+            ex.LOGITS,
+            ex.oracles.one_hot(ex.CLASS_ALL, 6),
+            expected=ex.oracles.categorical_hinge(ex.LOGITS, ex.oracles.one_hot(ex.CLASS_ALL, 6)),
+        )
+    },
+    bench=lambda b: (b.logits, b.exactly(1), {}),
+)
+def categorical_hinge_loss(scores, labels, /, *, axis=-1, reduction="mean"):
+    r"""Keras's categorical hinge: the best score off the labels against the score on them.
+
+    With scores :math:`s` (``scores``) and labels :math:`t` (``labels``,
+    one-hot or soft) over the classes of ``axis``, each row's loss is
+
+    .. math::
+
+        L = \max\Bigl(0,\ 1 + \max_j (1 - t_j)\, s_j - \sum_j t_j\, s_j\Bigr),
+
+    Keras 3's ``CategoricalHinge``, number for number. As in Keras, the
+    true class enters the max as :math:`0 \cdot s_y = 0`, so the best wrong
+    score counts as at least 0: a row whose wrong scores are all negative
+    costs :math:`\max(0, 1 - s_y)`. For the textbook Crammer–Singer hinge
+    on class indices use :func:`multiclass_hinge_loss`.
+
+    Parameters
+    ----------
+    scores : array ``[..., C, ...]``
+        Real scores :math:`s` along ``axis``; 16-bit scores are computed in
+        float32.
+    labels : array, the shape of ``scores``
+        :math:`t`, one-hot (bool, integer or floating) or soft labels, cast
+        to the compute dtype.
+    axis : int
+        The class axis (default -1, the last).
+    reduction : {"mean", "sum", "none"}
+        ``"none"`` keeps one loss per row, ``"sum"`` adds them and ``"mean"``
+        averages them.
+
+    Returns
+    -------
+    array
+        For ``reduction="none"`` one loss per row, ``scores.shape`` without
+        ``axis``; for ``"mean"`` and ``"sum"`` a 0-d array. float32 for
+        16-bit or float32 scores, float64 for float64 scores.
+
+    Examples
+    --------
+    >>> import numpy as np, mlcloss
+    >>> scores = np.array([[2.0, 1.5, -1.0], [-2.0, -3.0, 0.5]])
+    >>> one_hot = np.array([[1, 0, 0], [0, 0, 1]])
+    >>> mlcloss.categorical_hinge_loss(scores, one_hot, reduction="none")
+    array([0.5, 0.5])
+    """
+    backend, (scores, labels) = _SCORES_LABELS(scores, labels)
+    xp = backend.xp
+    check_reduction(reduction)
+    dtype = compute_dtype(xp, scores, "scores")
+    axis = normalize_axis(axis, scores.ndim)
+    check_label_dtype(xp, labels)
+    check_same_shape(scores, labels, names=("scores", "labels"))
+    x = class_axis_last(xp, cast(xp, scores, dtype), axis)
+    t = class_axis_last(xp, cast(xp, labels, dtype), axis)
+    violation = 1 + xp.max((1 - t) * x, axis=-1) - xp.sum(t * x, axis=-1)
+    return reduce(xp, xp.where(violation > 0, violation, 0.0), reduction)
+
+
+@declare(
+    kind="class-set",
+    arrays=("class_weights",),
+    closed_form=False,
+    peers={"torch": "torch.nn.functional.multilabel_soft_margin_loss"},
+    cases=lambda ex: {
+        "multilabel-soft-margin": ex.case(
+            ex.LOGITS,
+            ex.HARD,
+            class_weights=ex.CLASS_W,
+            expected=ex.oracles.multilabel_soft_margin(ex.LOGITS, ex.HARD, ex.CLASS_W),
+        ),
+        "multilabel-soft-margin-where": ex.case(
+            ex.LOGITS,
+            ex.SOFT,
+            where=ex.WHERE,
+            expected=ex.oracles.multilabel_soft_margin(ex.LOGITS, ex.SOFT, where=ex.WHERE),
+            count=int(ex.WHERE.any(axis=-1).sum()),
+        ),
+    },
+    bench=lambda b: (b.logits, b.multi_hot_float, {}),
+    timed_against={"torch": lambda m, x, t: m.F.multilabel_soft_margin_loss(x, t)},
+)
+def multilabel_soft_margin_loss(
+    logits, labels, /, *, class_weights=None, axis=-1, where=None, reduction="mean"
+):
+    r"""torch's multi-label soft margin: sigmoid cross-entropy averaged over each row's classes.
+
+    With logits :math:`x` (``logits``), labels :math:`t \in [0, 1]`
+    (``labels``) and class weights :math:`w` (``class_weights``, 1 without)
+    over the :math:`C` classes of ``axis``, each row's loss is
+
+    .. math::
+
+        L = \frac{1}{C} \sum_c w_c \bigl(t_c \operatorname{softplus}(-x_c)
+            + (1 - t_c) \operatorname{softplus}(x_c)\bigr),
+
+    ``torch.nn.functional.multilabel_soft_margin_loss``, number for number:
+    :func:`sigmoid_cross_entropy` reduced per row (softplus computed stably,
+    so a logit of ±1e4 is exact). With ``where``, :math:`C` counts the
+    classes kept in the row; a row with none costs 0 and leaves the mean.
+
+    Parameters
+    ----------
+    logits : array ``[..., C, ...]``
+        Real logits :math:`x` along ``axis``; 16-bit logits are computed in
+        float32.
+    labels : array, the shape of ``logits``
+        :math:`t`, 0/1 (bool, integer or floating) or soft labels in [0, 1].
+    class_weights : array ``[C]`` or list, optional
+        :math:`w`, a weight per class.
+    axis : int
+        The class axis (default -1, the last).
+    where : bool array broadcastable to ``logits``, optional
+        False removes a class from its row's sum and from the row's :math:`C`.
+    reduction : {"mean", "sum", "none"}
+        ``"none"`` keeps one loss per row, ``"sum"`` adds them and ``"mean"``
+        averages them over the rows with a class.
+
+    Returns
+    -------
+    array
+        For ``reduction="none"`` one loss per row, ``logits.shape`` without
+        ``axis``; for ``"mean"`` and ``"sum"`` a 0-d array. float32 for
+        16-bit or float32 logits, float64 for float64 logits.
+
+    Examples
+    --------
+    >>> import numpy as np, mlcloss
+    >>> logits = np.array([[2.0, -1.0, 0.0], [0.5, 0.5, -3.0]])
+    >>> labels = np.array([[1, 0, 1], [0, 1, 0]])
+    >>> mlcloss.multilabel_soft_margin_loss(logits, labels, reduction="none").round(4)
+    array([0.3778, 0.4989])
+    """
+    backend, (logits, labels, class_weights, where) = _LOGITS_LABELS_WEIGHTS_WHERE(
+        logits, labels, class_weights, where
+    )
+    xp = backend.xp
+    check_reduction(reduction)
+    dtype = compute_dtype(xp, logits, "logits")
+    axis = normalize_axis(axis, logits.ndim)
+    check_label_dtype(xp, labels)
+    check_same_shape(logits, labels, names=("logits", "labels"))
+    x = class_axis_last(xp, cast(xp, logits, dtype), axis)
+    t = class_axis_last(xp, cast(xp, labels, dtype), axis)
+    valid = class_axis_last(xp, where_mask(xp, where, logits), axis)
+    bad = check_unit_interval(xp, backend, t, valid, name="labels", expected="labels in [0, 1]")
+    if bad is not None:
+        bad = xp.any(bad, axis=-1)
+    if valid is not None:
+        x = xp.where(valid, x, 0.0)
+    terms = t * backend.softplus(-x) + (1 - t) * backend.softplus(x)
+    if class_weights is not None:
+        terms = terms * weight_array(
+            xp, class_weights, name="class_weights", like=x, dtype=dtype, per_class_axis=-1
+        )
+    if valid is None:
+        return reduce(xp, poison_rows(xp, xp.sum(terms, axis=-1) / x.shape[-1], bad), reduction)
+    classes = xp.sum(xp.astype(valid, dtype), axis=-1)
+    rows = xp.sum(xp.where(valid, terms, 0.0), axis=-1) / xp.where(classes > 0, classes, 1.0)
+    count = count_where(xp, classes > 0, dtype)
+    return reduce(xp, poison_rows(xp, rows, bad), reduction, count=count)

@@ -1,0 +1,248 @@
+r"""Cross-entropies reshaped: Poly-1's extra polynomial term and the noise-robust generalized CE.
+
+Both are functions of the softmax :math:`p = \operatorname{softmax}(s)` of
+the logits, computed from :math:`\log p` and :math:`\log(1 - p)` without
+cancellation (:func:`~mlcloss._lib.stable.log_softmax_and_complement`), so
+neither rounds a confident probability to 1 before using it.
+"""
+
+from __future__ import annotations
+
+from .._lib.arguments import check_number, poison_options
+from .._lib.dtypes import cast, compute_dtype
+from .._lib.indices import one_hot
+from .._lib.reduce import check_reduction, count_where, reduce
+from .._lib.registry import declare
+from .._lib.shapes import class_axis_last, where_mask
+from .._lib.stable import log_softmax_and_complement, masked_log_softmax
+from .._lib.validate import (
+    check_index_dtype,
+    check_same_shape,
+    check_values,
+    normalize_axis,
+    poison_rows,
+)
+from ..backends import Inputs
+
+__all__ = ["generalized_cross_entropy", "poly1_cross_entropy"]
+
+_LOGITS_LABELS_WHERE_EPSILON = Inputs("logits", "labels", optional=("where", "epsilon"))
+_LOGITS_LABELS_Q = Inputs("logits", "labels", optional=("q",))
+
+
+@declare(
+    kind="class-set",
+    closed_form=False,
+    peers={"optax": "optax.losses.poly_loss_cross_entropy"},
+    cases=lambda ex: {
+        "poly1": ex.case(
+            ex.LOGITS, ex.PROBS, expected=ex.oracles.poly1(ex.LOGITS, ex.PROBS, epsilon=2.0)
+        ),
+        "poly1-where": ex.case(
+            ex.LOGITS,
+            ex.oracles.one_hot(ex.CLASS_ALL, 6),
+            where=ex.WHERE_CLASS,
+            epsilon=-0.5,
+            expected=ex.oracles.poly1(
+                ex.LOGITS, ex.oracles.one_hot(ex.CLASS_ALL, 6), epsilon=-0.5, where=ex.WHERE_CLASS
+            ),
+        ),
+    },
+    bench=lambda b: (b.logits, b.probs, {}),
+)
+def poly1_cross_entropy(logits, labels, /, *, epsilon=2.0, axis=-1, where=None, reduction="mean"):
+    r"""Poly-1 loss: softmax cross-entropy plus :math:`ε\,(1 - p_t)`.
+
+    With :math:`p = \operatorname{softmax}(s)` of the logits :math:`s`
+    (``logits``) over the classes of ``axis``, target probabilities
+    :math:`t` (``labels``) and :math:`ε` = ``epsilon``, each row's loss is
+
+    .. math::
+
+        L = -\sum_c t_c \log p_c + ε \sum_c t_c (1 - p_c),
+
+    the first two terms of cross-entropy's expansion in powers of
+    :math:`1 - p_t`, the first one's weight moved by :math:`ε` (Leng et al.,
+    2022): :math:`ε > 0` keeps pushing confident examples, :math:`ε < 0`
+    relaxes them. The same numbers as ``optax.losses.poly_loss_cross_entropy``
+    (``where`` as optax's: a class left out leaves the softmax too). For
+    each row's unique largest logit, :math:`\log p` and :math:`1 - p` come
+    from :math:`d` = logsumexp(other logits) − that logit, as
+    :math:`-\operatorname{softplus}(d)` and :math:`e^{d - \operatorname{softplus}(d)}`,
+    so a confident row keeps full relative precision where :math:`1 - p`
+    computed from :math:`p` would cancel.
+
+    Parameters
+    ----------
+    logits : array ``[..., C, ...]``
+        Unnormalised scores :math:`s` along ``axis``; real floating (16-bit
+        logits are computed in float32).
+    labels : floating array, the shape of ``logits``
+        The target distribution :math:`t` of each row (one-hot or soft).
+    epsilon : float or 0-d array
+        :math:`ε`, the weight of the polynomial term (default 2, the paper's
+        and optax's); any real, a 0-d array may be traced.
+    axis : int
+        The class axis (default -1, the last).
+    where : bool array broadcastable to ``logits``, optional
+        False removes a class from its row's softmax and sums; a row with no
+        class left costs 0 and leaves the mean.
+    reduction : {"mean", "sum", "none"}
+        ``"none"`` keeps one loss per row, ``"sum"`` adds them and ``"mean"``
+        averages them over the rows with a class.
+
+    Returns
+    -------
+    array
+        For ``reduction="none"`` one loss per row, ``logits.shape`` without
+        ``axis``; for ``"mean"`` and ``"sum"`` a 0-d array. float32 for
+        16-bit or float32 logits, float64 for float64 logits.
+
+    References
+    ----------
+    Leng et al., "PolyLoss: A Polynomial Expansion Perspective of
+    Classification Loss Functions", ICLR 2022, arXiv:2204.12511.
+
+    Examples
+    --------
+    >>> import numpy as np, mlcloss
+    >>> logits = np.array([[2.0, 0.0, -1.0], [0.0, 0.0, 0.0]])
+    >>> one_hot = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
+    >>> mlcloss.poly1_cross_entropy(logits, one_hot, reduction="none").round(4)
+    array([0.4823, 2.4319])
+    >>> mlcloss.poly1_cross_entropy(logits, one_hot, epsilon=0.0, reduction="none").round(4)
+    array([0.1698, 1.0986])
+    """
+    backend, (logits, labels, where, epsilon) = _LOGITS_LABELS_WHERE_EPSILON(
+        logits, labels, where, epsilon
+    )
+    xp = backend.xp
+    check_reduction(reduction)
+    dtype = compute_dtype(xp, logits, "logits")
+    axis = normalize_axis(axis, logits.ndim)
+    if not xp.isdtype(labels.dtype, "real floating"):
+        raise TypeError(
+            f"mlcloss: labels must be floating target probabilities, received dtype {labels.dtype}"
+        )
+    check_same_shape(logits, labels, names=("logits", "labels"))
+    epsilon = check_number(epsilon, name="epsilon", backend=backend, like=logits, dtype=dtype)
+    x = class_axis_last(xp, cast(xp, logits, dtype), axis)
+    t = class_axis_last(xp, cast(xp, labels, dtype), axis)
+    valid = class_axis_last(xp, where_mask(xp, where, logits), axis)
+    bad = check_values(
+        xp, backend, lambda: xp.any(~((t >= 0) & (t <= 1)), axis=-1), name="labels",
+        expected="probabilities in [0, 1]",
+    )  # fmt: skip
+    log_p, log_q = _log_softmax_and_complement(xp, backend, x, valid)
+    kept = t > 0 if valid is None else (t > 0) & valid
+    # each term where t > 0 only: a left-out class's log p = −inf never meets its t = 0
+    cross_entropy = -xp.sum(xp.where(kept, t * xp.where(kept, log_p, 0.0), 0.0), axis=-1)
+    one_minus_pt = xp.sum(xp.where(kept, t * xp.exp(xp.where(kept, log_q, 0.0)), 0.0), axis=-1)
+    loss = cross_entropy + epsilon * one_minus_pt
+    count = None if valid is None else count_where(xp, xp.any(valid, axis=-1), dtype)
+    loss = poison_rows(xp, loss, poison_options(xp, backend, bad, epsilon))
+    return reduce(xp, loss, reduction, count=count)
+
+
+@declare(
+    kind="class-set",
+    labels="index",
+    closed_form=False,
+    peers={"keras": "keras.losses.CategoricalGeneralizedCrossEntropy on softmax(s)"},
+    cases=lambda ex: {
+        "generalized-ce": ex.case(
+            ex.LOGITS, ex.CLASS_ALL, expected=ex.oracles.generalized_ce(ex.LOGITS, ex.CLASS_ALL)
+        ),
+        "generalized-ce-q": ex.case(
+            ex.LOGITS,
+            ex.CLASS_ALL,
+            q=0.9,
+            expected=ex.oracles.generalized_ce(ex.LOGITS, ex.CLASS_ALL, q=0.9),
+        ),
+    },
+    bench=lambda b: (b.logits, b.index, {}),
+)
+def generalized_cross_entropy(logits, labels, /, *, q=0.5, axis=-1, reduction="mean"):
+    r"""Generalized cross-entropy :math:`(1 - p_y^q)/q`: between cross-entropy and MAE, robust to noise.
+
+    With :math:`p = \operatorname{softmax}(s)` of the logits :math:`s`
+    (``logits``) over the classes of ``axis``, the true class :math:`y`
+    (``labels``) and :math:`q \in (0, 1]`, each row's loss is
+
+    .. math::
+
+        L = \frac{1 - p_y^{\,q}}{q} = -\frac{\operatorname{expm1}(q \log p_y)}{q},
+        \qquad \frac{∂L}{∂s} = p_y^{\,q}\,(p - e_y),
+
+    the negative Box–Cox transform of :math:`p_y` (Zhang & Sabuncu, 2018):
+    cross-entropy as :math:`q \to 0`, the mean absolute error
+    :math:`1 - p_y` at :math:`q = 1`. Its gradient is cross-entropy's
+    damped by :math:`p_y^q`, so a mislabelled example the model disagrees
+    with pulls less. Keras 3's ``CategoricalGeneralizedCrossEntropy`` on
+    :math:`\operatorname{softmax}(s)`; computed from the log-softmax, with
+    ``expm1``, so it keeps full precision where :math:`p_y` is near 1 and
+    Keras's :math:`1 - p^q` cancels.
+
+    Parameters
+    ----------
+    logits : array ``[..., C, ...]``
+        Unnormalised scores :math:`s` along ``axis``; real floating (16-bit
+        logits are computed in float32).
+    labels : integer array, the shape of ``logits`` without ``axis``
+        The true class :math:`y` of each row, in ``[0, C)``.
+    q : float in (0, 1], or 0-d array
+        :math:`q` (default 0.5, Keras's); a 0-d array may be traced.
+    axis : int
+        The class axis (default -1, the last).
+    reduction : {"mean", "sum", "none"}
+        ``"none"`` keeps one loss per row, ``"sum"`` adds them and ``"mean"``
+        averages them.
+
+    Returns
+    -------
+    array
+        For ``reduction="none"`` one loss per row, ``logits.shape`` without
+        ``axis``; for ``"mean"`` and ``"sum"`` a 0-d array. float32 for
+        16-bit or float32 logits, float64 for float64 logits.
+
+    References
+    ----------
+    Zhang & Sabuncu, "Generalized Cross Entropy Loss for Training Deep
+    Neural Networks with Noisy Labels", NeurIPS 2018, arXiv:1805.07836.
+
+    Examples
+    --------
+    >>> import numpy as np, mlcloss
+    >>> logits = np.array([[2.0, 0.0, -1.0], [0.0, 0.0, 0.0]])
+    >>> mlcloss.generalized_cross_entropy(logits, np.array([0, 1]), reduction="none").round(4)
+    array([0.1628, 0.8453])
+    >>> mlcloss.generalized_cross_entropy(logits, np.array([0, 1]), q=1.0, reduction="none").round(4)
+    array([0.1562, 0.6667])
+    """
+    backend, (logits, labels, q) = _LOGITS_LABELS_Q(logits, labels, q)
+    xp = backend.xp
+    check_reduction(reduction)
+    dtype = compute_dtype(xp, logits, "logits")
+    axis = normalize_axis(axis, logits.ndim)
+    check_index_dtype(xp, labels)
+    q = check_number(
+        q, name="q", low=0.0, low_open=True, high=1.0, backend=backend, like=logits, dtype=dtype
+    )
+    x = class_axis_last(xp, cast(xp, logits, dtype), axis)
+    t, bad = one_hot(xp, backend, labels, x, axis=axis, like=logits, dtype=dtype)
+    log_p, _ = _log_softmax_and_complement(xp, backend, x, None)
+    log_p_true = xp.sum(xp.where(t > 0, log_p, 0.0), axis=-1)
+    loss = -xp.expm1(q * log_p_true) / q
+    return reduce(xp, poison_rows(xp, loss, poison_options(xp, backend, bad, q)), reduction)
+
+
+def _log_softmax_and_complement(xp, backend, x, valid):
+    """(log p, log(1 − p)) of p the softmax over the classes ``valid`` keeps, exact for each
+    row's unique largest logit too (see :func:`~mlcloss._lib.stable.log_softmax_and_complement`);
+    a row with no class kept sees zeros (finite, and its terms are masked by the caller)."""
+    log_p = masked_log_softmax(xp, backend, x, where=valid)
+    if valid is not None:
+        nonempty = xp.any(valid, axis=-1, keepdims=True)
+        x = xp.where(nonempty, xp.where(valid, x, float("-inf")), 0.0)
+    log_p, log_q, _ = log_softmax_and_complement(xp, backend, x, log_p)
+    return log_p, log_q
