@@ -17,7 +17,14 @@ from __future__ import annotations
 import math
 
 from .._compat import device
-from .._lib.arguments import check_number, is_array, is_scalar, poison_options, weight_array
+from .._lib.arguments import (
+    check_flag,
+    check_number,
+    is_array,
+    is_scalar,
+    poison_options,
+    weight_array,
+)
 from .._lib.dtypes import cast, compute_dtype
 from .._lib.gradients import EAGER, JAX, Rows, per_row, reduced
 from .._lib.indices import check_index_labels, class_indices, one_hot
@@ -692,7 +699,8 @@ _FOCAL_ROWS = Rows(_focal_rows, _focal_gradient, autodiff=EAGER)
     peers={
         "torch": "torch.nn.functional.kl_div(log_softmax(s), t, reduction='batchmean')",
         "keras": "keras.losses.KLDivergence on softmax(s)",
-        "optax": "optax.kl_divergence(log_softmax(s), t)",
+        "optax": "optax.kl_divergence(log_softmax(s), t); "
+        "optax.kl_divergence_with_log_targets (log_target=True)",
     },
     cases=lambda ex: {
         "kl": ex.case(ex.LOGITS, ex.PROBS, expected=ex.oracles.kl(ex.LOGITS, ex.PROBS)),
@@ -703,13 +711,21 @@ _FOCAL_ROWS = Rows(_focal_rows, _focal_gradient, autodiff=EAGER)
             expected=ex.oracles.kl(ex.LOGITS, ex.PROBS, where=ex.WHERE),
             count=int(ex.WHERE.any(axis=-1).sum()),
         ),
+        "kl-log-target": ex.case(
+            ex.LOGITS,
+            ex.np.log(ex.PROBS),
+            log_target=True,
+            expected=ex.oracles.kl(ex.LOGITS, ex.PROBS),
+        ),
     },
     bench=lambda b: (b.logits, b.probs, {}),
     timed_against={
         "torch": lambda m, x, t: m.F.kl_div(x.log_softmax(-1), t, reduction="batchmean")
     },
 )
-def kl_divergence(logits, target_probs, /, *, axis=-1, where=None, reduction="mean"):
+def kl_divergence(
+    logits, target_probs, /, *, log_target=False, axis=-1, where=None, reduction="mean"
+):
     r"""Kullback-Leibler divergence KL(t ‖ softmax(s)) per row.
 
     .. math::
@@ -729,6 +745,12 @@ def kl_divergence(logits, target_probs, /, *, axis=-1, where=None, reduction="me
     shifted logits (see :func:`softmax_cross_entropy`), and a class with
     :math:`t_c = 0` contributes exactly 0 whatever its logit.
 
+    With ``log_target=True`` the second argument holds :math:`\log t`
+    (``-inf`` for a zero probability), as torch's ``kl_div(...,
+    log_target=True)`` and ``optax.kl_divergence_with_log_targets``: the
+    term :math:`t_c \log t_c` then uses the given logarithm, so a teacher's
+    tiny probabilities keep their precision.
+
     Parameters
     ----------
     logits : array ``[..., C, ...]``
@@ -736,7 +758,11 @@ def kl_divergence(logits, target_probs, /, *, axis=-1, where=None, reduction="me
         floating (16-bit logits are computed in float32).
     target_probs : floating array, the shape of ``logits``, in [0, 1]
         The target distribution :math:`t` along ``axis`` (for distillation,
-        the teacher's softmax).
+        the teacher's softmax), or its logarithm, in [-inf, 0], with
+        ``log_target``.
+    log_target : bool
+        Whether ``target_probs`` holds :math:`\log t` (for example the
+        teacher's log-softmax) rather than :math:`t`.
     axis : int
         The class axis (default -1, the last).
     where : bool array broadcastable to ``logits``, optional
@@ -781,8 +807,12 @@ def kl_divergence(logits, target_probs, /, *, axis=-1, where=None, reduction="me
     check_reduction(reduction)
     dtype = compute_dtype(xp, logits, "logits")
     axis = normalize_axis(axis, logits.ndim)
+    log_target = check_flag(log_target, name="log_target")
     _check_probability_labels(xp, target_probs, logits, None, name="target_probs")
     t = class_axis_last(xp, cast(xp, target_probs, dtype), axis)
+    log_t = None
+    if log_target:
+        log_t, t = t, xp.exp(t)
     valid = class_axis_last(xp, where_mask(xp, where, logits), axis)
     bad = _check_distribution(xp, backend, t, name="target_probs")
     count = None if valid is None else count_where(xp, xp.any(valid, axis=-1), dtype)
@@ -791,7 +821,7 @@ def kl_divergence(logits, target_probs, /, *, axis=-1, where=None, reduction="me
         backend,
         _KL_ROWS,
         logits,
-        {"t": t, "valid": valid},
+        {"t": t, "valid": valid, "log_t": log_t},
         axis=axis,
         reduction=reduction,
         count=count,
@@ -799,16 +829,17 @@ def kl_divergence(logits, target_probs, /, *, axis=-1, where=None, reduction="me
     )
 
 
-def _kl_rows(xp, backend, x, t, valid):
+def _kl_rows(xp, backend, x, t, valid, log_t):
     r"""Rows of KL(t ‖ softmax(s)): :math:`\sum_c t_c \log t_c - \sum_c t_c \log p_c` over the
-    classes ``valid`` keeps."""
+    classes ``valid`` keeps (:math:`\log t` given as ``log_t``, or taken here)."""
     present = t > 0 if valid is None else (t > 0) & valid
-    neg_entropy = xp.sum(xp.where(present, t * log_where(xp, t, present), 0.0), axis=-1)
+    log_t = log_where(xp, t, present) if log_t is None else xp.where(present, log_t, 0.0)
+    neg_entropy = xp.sum(xp.where(present, t * log_t, 0.0), axis=-1)
     log_p = masked_log_softmax(xp, backend, x, where=valid)
     return neg_entropy + _cross_entropy(xp, t, log_p, None, valid), ()
 
 
-def _kl_gradient(xp, backend, x, saved, g, t, valid):
+def _kl_gradient(xp, backend, x, saved, g, t, valid, log_t):
     """∂L/∂s = (Σ_c t_c) p − t: the cross-entropy's (the entropy does not depend on s)."""
     return _probability_gradient(xp, backend, x, saved, g, t, None, valid)
 

@@ -391,6 +391,24 @@ def generalized_ce(logits, labels, *, q=0.5):
     return (1 - p_true**q) / q
 
 
+def js(logits, target_logits, *, beta=0.5, where=None):
+    """Liger's generalized JSD per row: β KL(P‖M) + (1 − β) KL(Q‖M), M = βP + (1 − β)Q, P the
+    target's softmax, Q the model's; KL(P‖Q) at β = 0 and KL(Q‖P) at β = 1."""
+    q = np.exp(_log_softmax(logits, where))
+    p = np.exp(_log_softmax(target_logits, where))
+
+    def kl(a, b):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(a > 0, a * (np.log(a) - np.log(b)), 0.0).sum(-1)
+
+    if beta == 0.0:
+        return kl(p, q)
+    if beta == 1.0:
+        return kl(q, p)
+    m = beta * p + (1 - beta) * q
+    return beta * kl(p, m) + (1 - beta) * kl(q, m)
+
+
 # -- beyond the peers: pairwise and combinatorial losses ---------------------
 
 
