@@ -179,3 +179,41 @@ def test_bad_arguments_are_named(options, match):
         mlcloss.linear_cross_entropy(
             args.pop("hidden"), args.pop("weight"), args.pop("labels"), **args
         )
+
+
+@pytest.mark.parametrize("z_loss, softcap", [(1e-2, None), (0.0, 2.5), (3e-3, 4.0)])
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_z_loss_and_soft_capping_are_torch_composed(z_loss, softcap, reduction):
+    """cross_entropy(c tanh((h Wᵀ + b)/c), y) + ζ logsumexp² per row kept: values and the
+    gradients in the hidden states, the weight and the bias."""
+    torch = pytest.importorskip("torch")
+    h = torch.tensor(HIDDEN, requires_grad=True)
+    w = torch.tensor(WEIGHT, requires_grad=True)
+    b = torch.tensor(BIAS, requires_grad=True)
+    y = torch.tensor(LABELS)
+    ours = mlcloss.linear_cross_entropy(
+        h, w, y, bias=b, chunk_size=5, ignore_index=-100, z_loss=z_loss,
+        logit_softcap=softcap, reduction=reduction,
+    )  # fmt: skip
+    logits = h @ w.T + b
+    if softcap is not None:
+        logits = softcap * torch.tanh(logits / softcap)
+    kept = (y != -100).double()
+    rows = (
+        torch.nn.functional.cross_entropy(
+            logits.transpose(1, 2), y, ignore_index=-100, reduction="none"
+        )
+        + z_loss * kept * torch.logsumexp(logits, -1) ** 2
+    )
+    theirs = {"none": rows, "sum": rows.sum(), "mean": rows.sum() / kept.sum()}[reduction]
+    np.testing.assert_allclose(ours.detach().numpy(), theirs.detach().numpy(), rtol=1e-12)
+    for a, c in zip(
+        torch.autograd.grad(ours.sum(), (h, w, b)), torch.autograd.grad(theirs.sum(), (h, w, b))
+    ):
+        np.testing.assert_allclose(a.numpy(), c.numpy(), rtol=1e-10, atol=1e-14)
+
+
+@pytest.mark.parametrize("option, value", [("z_loss", -1.0), ("logit_softcap", 0.0)])
+def test_z_loss_and_softcap_refuse_bad_values(option, value):
+    with pytest.raises(ValueError, match=option):
+        mlcloss.linear_cross_entropy(HIDDEN, WEIGHT, np.abs(LABELS), **{option: value})

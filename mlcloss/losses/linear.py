@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .._compat import device
+from .._lib.arguments import check_number
 from .._lib.dtypes import cast, compute_dtype
 from .._lib.gradients import Analytic, differentiable
 from .._lib.indices import class_indices
@@ -57,11 +58,36 @@ _HIDDEN_WEIGHT_LABELS_BIAS = Inputs("hidden", "weight", "labels", optional=("bia
             expected=ex.oracles.softmax_ce(
                 ex.LOGITS @ ex.OUTPUT["weights"].T, ex.LINEAR_LABELS, ignore_index=-100
             ),
-        )
+        ),
+        "linear-ce-softcap-z-loss": ex.case(
+            ex.LOGITS,
+            ex.OUTPUT["weights"],
+            ex.LINEAR_LABELS,
+            chunk_size=8,
+            ignore_index=-100,
+            z_loss=1e-2,
+            logit_softcap=3.0,
+            expected=ex.oracles.softmax_ce(
+                3.0 * ex.np.tanh(ex.LOGITS @ ex.OUTPUT["weights"].T / 3.0),
+                ex.LINEAR_LABELS,
+                ignore_index=-100,
+                z_loss=1e-2,
+            ),
+        ),
     },
 )
 def linear_cross_entropy(
-    hidden, weight, labels, /, *, bias=None, chunk_size=4096, ignore_index=None, reduction="mean"
+    hidden,
+    weight,
+    labels,
+    /,
+    *,
+    bias=None,
+    chunk_size=4096,
+    ignore_index=None,
+    z_loss=0.0,
+    logit_softcap=None,
+    reduction="mean",
 ):
     r"""Softmax cross-entropy of ``hidden @ weight.T + bias``, computed in vocabulary chunks.
 
@@ -80,6 +106,14 @@ def linear_cross_entropy(
     :math:`∂L/∂z = \operatorname{softmax}(z) - e_y`, contracted chunk by
     chunk into :math:`∂L/∂H`, :math:`∂L/∂W` and :math:`∂L/∂b`.
 
+    Two options of large-vocabulary training ride along, chunk by chunk:
+    ``logit_softcap`` :math:`c` replaces each logit by
+    :math:`c \tanh(z / c)` before the softmax (Gemma 2's soft-capping; the
+    gradient gains the factor :math:`1 - \tanh^2(z/c)`), and ``z_loss``
+    :math:`ζ` adds PaLM's :math:`ζ (\log Z)^2` to each row kept, with
+    :math:`\log Z` the row's logsumexp (its gradient scales the softmax by
+    :math:`1 + 2ζ \log Z`), as :func:`softmax_cross_entropy`'s ``z_loss``.
+
     Parameters
     ----------
     hidden : array ``[..., D]``
@@ -96,6 +130,11 @@ def linear_cross_entropy(
         matmuls as it grows.
     ignore_index : int, optional
         Labels equal to it contribute 0 and leave the mean's denominator.
+    z_loss : float >= 0
+        :math:`ζ`, the weight of the z-loss (default 0, none; PaLM uses 1e-4).
+    logit_softcap : float > 0, optional
+        :math:`c`, the soft cap of the logits (Gemma 2 uses 30); None (the
+        default) for none.
     reduction : {"mean", "sum", "none"}
         ``"none"`` returns ``hidden.shape[:-1]``.
         ``"sum"`` adds the rows and ``"mean"`` divides that sum by the
@@ -112,7 +151,10 @@ def linear_cross_entropy(
     ----------
     Wijmans et al., "Cut Your Losses in Large-Vocabulary Language Models",
     arXiv:2411.09009, 2024. Milakov & Gimelshein, "Online normalizer
-    calculation for softmax", arXiv:1805.02867, 2018.
+    calculation for softmax", arXiv:1805.02867, 2018. Gemma Team, "Gemma 2:
+    Improving Open Language Models at a Practical Size", arXiv:2408.00118,
+    2024 (soft-capping). Chowdhery et al., "PaLM", arXiv:2204.02311 (the
+    z-loss).
 
     Examples
     --------
@@ -145,6 +187,10 @@ def linear_cross_entropy(
     check_ignore_index(ignore_index)
     if isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1:
         raise ValueError(f"mlcloss: chunk_size must be an int >= 1, received {chunk_size!r}")
+    z_loss = check_number(z_loss, name="z_loss", low=0.0)
+    softcap = check_number(
+        logit_softcap, name="logit_softcap", low=0.0, low_open=True, allow_none=True
+    )
     if weight.ndim != 2 or hidden.ndim < 1 or weight.shape[1] != hidden.shape[-1]:
         raise ValueError(
             f"mlcloss: weight must have shape [V, D] with D = hidden.shape[-1] = "
@@ -166,7 +212,9 @@ def linear_cross_entropy(
     index, keep, outside, expected = class_indices(xp, backend, flat_labels, classes, ignore_index)
     bad = check_values(xp, backend, outside, name="labels", expected=expected)
     count = xp.sum(xp.astype(keep, dtype))
-    op = _ChunkedLinearCrossEntropy(xp, backend, chunk_size, reduction, bias is not None)
+    op = _ChunkedLinearCrossEntropy(
+        xp, backend, chunk_size, reduction, bias is not None, z_loss, softcap
+    )
     primals = (flat_hidden, weight) if bias is None else (flat_hidden, weight, bias)
     loss = differentiable(xp, backend, op, (*primals, index, keep, count, bad))
     if reduction == "none" and tuple(loss.shape) != tuple(rows_shape):
@@ -176,13 +224,16 @@ def linear_cross_entropy(
 
 @dataclass(frozen=True)
 class _ChunkedLinearCrossEntropy(Analytic):
-    """Inputs ``(hidden [N, D], weight [V, D], [bias [V]], index [N], keep [N], count, bad)``."""
+    """Inputs ``(hidden [N, D], weight [V, D], [bias [V]], index [N], keep [N], count, bad)``;
+    ``z_loss`` ζ and ``softcap`` c (None: none) are numbers."""
 
     xp: Any
     backend: Any
     chunk_size: int
     reduction: str
     has_bias: bool
+    z_loss: float = 0.0
+    softcap: float | None = None
 
     @property
     def n_primals(self):
@@ -203,10 +254,12 @@ class _ChunkedLinearCrossEntropy(Analytic):
             yield start, stop, cast(xp, weight[start:stop, ...], dtype)
 
     def _logits(self, h, w, bias, start, stop):
-        """The ``[N, stop - start]`` block of logits."""
+        """The ``[N, stop - start]`` block of logits (soft-capped, with a cap)."""
         xp = self.xp
         z = xp.matmul(h, xp.matrix_transpose(w))
-        return z if bias is None else z + cast(xp, bias[start:stop], z.dtype)
+        if bias is not None:
+            z = z + cast(xp, bias[start:stop], z.dtype)
+        return z if self.softcap is None else self.softcap * xp.tanh(z / self.softcap)
 
     def _label_column(self, index, start, stop):
         """``(local index [N, 1], inside [N])``: the label's column in this chunk, if it is there."""
@@ -236,7 +289,11 @@ class _ChunkedLinearCrossEntropy(Analytic):
             del z  # before the next block's matmul
         log_total = xp.log(total)
         # log Σ e^{z - m} − (z_y − m): the shifted difference keeps a tiny loss exact
-        loss = xp.where(keep, log_total - (picked - peak), 0.0)
+        loss = log_total - (picked - peak)
+        if self.z_loss:
+            lse = peak + log_total
+            loss = loss + self.z_loss * lse * lse
+        loss = xp.where(keep, loss, 0.0)
         out = reduce(xp, poison_rows(xp, loss, bad), self.reduction, count=count)
         return out, (peak + log_total,)
 
@@ -257,11 +314,16 @@ class _ChunkedLinearCrossEntropy(Analytic):
         hidden, weight, bias, index, keep, count, bad = self._split(inputs)
         (lse,) = saved
         h = cast(xp, hidden, lse.dtype)
+        # the z-loss ζ (log Z)² adds 2ζ log Z · softmax: the softmax's row factor grows
+        scale = factor * (1 + 2 * self.z_loss * lse) if self.z_loss else factor
         for start, stop, w in self._blocks(hidden, weight):
             local, inside = self._label_column(index, start, stop)
             dz = self._logits(h, w, bias, start, stop)
-            dz = backend.exp_shifted(dz, lse[:, None], factor[:, None])  # in place if allowed
+            slope = None if self.softcap is None else 1 - (dz / self.softcap) ** 2  # 1 − tanh²
+            dz = backend.exp_shifted(dz, lse[:, None], scale[:, None])  # in place if allowed
             dz = backend.scatter_add_last(dz, local, -xp.where(inside, factor, 0.0)[:, None])
+            if slope is not None:
+                dz = dz * slope
             yield start, stop, h, w, dz
             del dz  # before the next block's matmul
 

@@ -35,6 +35,7 @@ from .._lib.stable import (
     log_softmax_and_complement,
     log_where,
     masked_log_softmax,
+    masked_logsumexp,
     masked_softmax,
 )
 from .._lib.validate import (
@@ -55,7 +56,7 @@ __all__ = [
 ]
 
 _LOGITS_LABELS_CLASS_WEIGHTS_WHERE = Inputs(
-    "logits", "labels", optional=("class_weights", "where", "label_smoothing")
+    "logits", "labels", optional=("class_weights", "where", "label_smoothing", "z_loss")
 )
 _LOG_PROBS_LABELS_CLASS_WEIGHTS = Inputs("log_probs", "labels", optional=("class_weights",))
 _LOGITS_LABELS_ALPHA = Inputs("logits", "labels", optional=("alpha", "gamma"))
@@ -90,6 +91,16 @@ _LABELS = Inputs("labels", optional=("epsilon",))
                 where=ex.WHERE_CLASS,
             ),
         ),
+        "softmax-ce-z-loss": ex.case(
+            ex.LOGITS,
+            ex.CLASS,
+            class_weights=ex.CLASS_W,
+            ignore_index=-100,
+            z_loss=1e-2,
+            expected=ex.oracles.softmax_ce(
+                ex.LOGITS, ex.CLASS, class_weights=ex.CLASS_W, ignore_index=-100, z_loss=1e-2
+            ),
+        ),
         "softmax-ce-probabilities": ex.case(
             ex.LOGITS,
             ex.PROBS,
@@ -117,6 +128,7 @@ def softmax_cross_entropy(
     class_weights=None,
     ignore_index=None,
     where=None,
+    z_loss=0.0,
     reduction="mean",
 ):
     r"""Softmax cross-entropy with class-index or probability labels.
@@ -134,6 +146,13 @@ def softmax_cross_entropy(
       :math:`L = -\sum_c w_c\, \tilde t_c \log p_c` with
       :math:`\tilde t = (1 - ε) t + ε / V`; ``"mean"`` divides by the
       number of rows.
+
+    With ``z_loss`` :math:`z > 0`, each row adds PaLM's auxiliary z-loss
+    :math:`z\,(\log Z)^2`, :math:`\log Z = \log \sum_c e^{s_c}` over the
+    classes the row has (weighted by :math:`w_y` with class weights, so the
+    mean stays a weighted mean per row), which keeps the softmax normaliser
+    near 1 and the logits from drifting in low-precision training; its
+    gradient :math:`2 z \log Z \cdot p` joins the closed form.
 
     These are exactly ``torch.nn.functional.cross_entropy``'s definitions,
     including its weighted label smoothing; without weights and smoothing
@@ -175,6 +194,9 @@ def softmax_cross_entropy(
         masking): it takes no probability, no smoothing mass (:math:`V`
         counts the classes that remain) and may not be a row's label. A row
         with no class left contributes 0 and leaves the mean.
+    z_loss : float >= 0 or 0-d array
+        :math:`z`, the weight of the z-loss :math:`z (\log Z)^2` (default 0,
+        none; PaLM uses 1e-4); a 0-d array may be traced.
     reduction : {"mean", "sum", "none"}
         ``"none"`` returns one loss per row (``logits.shape`` without ``axis``).
         ``"sum"`` adds the rows and ``"mean"`` divides that sum by the
@@ -202,7 +224,8 @@ def softmax_cross_entropy(
     Szegedy et al., "Rethinking the Inception Architecture for Computer
     Vision", CVPR 2016, arXiv:1512.00567 (label smoothing). Müller,
     Kornblith & Hinton, "When Does Label Smoothing Help?", NeurIPS 2019,
-    arXiv:1906.02629.
+    arXiv:1906.02629. Chowdhery et al., "PaLM: Scaling Language Modeling
+    with Pathways", JMLR 24, 2023, arXiv:2204.02311 (the z-loss).
 
     Examples
     --------
@@ -228,8 +251,10 @@ def softmax_cross_entropy(
     ...                               reduction="none").round(4)
     array([0.4741, 0.513 ])
     """
-    backend, (logits, labels, class_weights, where, label_smoothing) = (
-        _LOGITS_LABELS_CLASS_WEIGHTS_WHERE(logits, labels, class_weights, where, label_smoothing)
+    backend, (logits, labels, class_weights, where, label_smoothing, z_loss) = (
+        _LOGITS_LABELS_CLASS_WEIGHTS_WHERE(
+            logits, labels, class_weights, where, label_smoothing, z_loss
+        )
     )
     xp = backend.xp
     if isinstance(axis, tuple):  # several class axes (optax's axis=(1, 3)): one flat class axis
@@ -248,6 +273,7 @@ def softmax_cross_entropy(
         dtype=dtype,
     )
     smoothing = is_array(epsilon) or epsilon > 0  # an array may hold any ε: the general form
+    z_loss = check_number(z_loss, name="z_loss", low=0.0, backend=backend, like=logits, dtype=dtype)
     weights = _class_weights(xp, class_weights, logits, dtype, axis)
     valid = class_axis_last(xp, where_mask(xp, where, logits), axis)
     if xp.isdtype(labels.dtype, "integral"):
@@ -262,7 +288,7 @@ def softmax_cross_entropy(
             axis=axis,
             all_kept=not smoothing,
         )
-        bad = poison_options(xp, backend, bad, epsilon)
+        bad = poison_options(xp, backend, bad, epsilon, z_loss)
         spread = None
         if smoothing:  # ε/V on the rows that count, V the classes each row has
             classes = logits.shape[axis] if valid is None else _count_classes(xp, valid, dtype)
@@ -282,7 +308,7 @@ def softmax_cross_entropy(
             _INDEX_ROWS,
             logits,
             arrays,
-            options={"epsilon": epsilon},
+            options={"epsilon": epsilon, "z_loss": z_loss},
             axis=axis,
             reduction=reduction,
             count=count,
@@ -291,7 +317,7 @@ def softmax_cross_entropy(
 
     _check_probability_labels(xp, labels, logits, ignore_index)
     t = class_axis_last(xp, cast(xp, labels, dtype), axis)
-    bad = poison_options(xp, backend, _check_distribution(xp, backend, t), epsilon)
+    bad = poison_options(xp, backend, _check_distribution(xp, backend, t), epsilon, z_loss)
     if smoothing:
         classes = (
             logits.shape[axis] if valid is None else _count_classes(xp, valid, dtype)[..., None]
@@ -304,6 +330,7 @@ def softmax_cross_entropy(
         _PROBABILITY_ROWS,
         logits,
         {"t": t, "weights": weights, "valid": valid},
+        options={"z_loss": z_loss},
         axis=axis,
         reduction=reduction,
         count=count,
@@ -311,28 +338,52 @@ def softmax_cross_entropy(
     )
 
 
-def _index_rows(xp, backend, x, index, keep, label_weight, weights, valid, spread, *, epsilon):
-    r"""Rows of the index-label cross-entropy: :math:`(1-ε) w_y (-\log p_y) + \frac{ε}{V}\sum_c w_c (-\log p_c)`."""
+def _has_z_loss(z_loss) -> bool:
+    """Whether the z-loss term is there: a positive number, or an array (any value)."""
+    return is_array(z_loss) or z_loss > 0
+
+
+def _z_loss_rows(xp, backend, x, valid, z_loss, weight):
+    r""":math:`z\, w\, (\log Z)^2` per row, :math:`\log Z` the logsumexp over the classes kept
+    (0 for a row with none), and the per-row factor :math:`2 z\, w \log Z` of its gradient
+    :math:`2 z\, w \log Z \cdot p`; ``weight`` :math:`w` is the row's weight (None: 1)."""
+    lse = masked_logsumexp(xp, backend, x, where=valid)
+    lse = xp.where(lse > -math.inf, lse, 0.0)
+    scaled = z_loss * lse if weight is None else z_loss * weight * lse
+    return scaled * lse, 2 * scaled
+
+
+def _index_rows(
+    xp, backend, x, index, keep, label_weight, weights, valid, spread, *, epsilon, z_loss
+):
+    r"""Rows of the index-label cross-entropy: :math:`(1-ε) w_y (-\log p_y) + \frac{ε}{V}\sum_c w_c (-\log p_c)`,
+    plus :math:`z\, w_y (\log Z)^2` with a z-loss."""
     log_p = masked_log_softmax(xp, backend, x, where=valid)
     loss = _picked(xp, backend, log_p, index, keep, label_weight)
     if spread is not None:
         loss = (1 - epsilon) * loss + spread * _weighted_sum(xp, -log_p, weights, valid)
+    if _has_z_loss(z_loss):
+        loss = loss + _z_loss_rows(xp, backend, x, valid, z_loss, label_weight)[0]
     return loss, ()
 
 
 def _index_gradient(
-    xp, backend, x, saved, g, index, keep, label_weight, weights, valid, spread, *, epsilon
+    xp, backend, x, saved, g, index, keep, label_weight, weights, valid, spread, *, epsilon, z_loss
 ):
-    r"""∂L/∂s = (Σ_c a_c) p − a with a = (1−ε) w_y e_y + (ε/V) w: one exp and a scatter."""
+    r"""∂L/∂s = (Σ_c a_c) p − a with a = (1−ε) w_y e_y + (ε/V) w: one exp and a scatter (a
+    z-loss adds :math:`2 z\, w_y \log Z` to the factor of :math:`p`)."""
     hit = (1 - epsilon) * (g if label_weight is None else label_weight * g)  # 0: rows left out
     grad = masked_softmax(xp, backend, x, where=valid)  # the fused kernel: cheaper than exp
+    factor = hit
+    if _has_z_loss(z_loss):
+        factor = hit + _z_loss_rows(xp, backend, x, valid, z_loss, label_weight)[1] * g
     if spread is None:
-        grad = backend.scale_owned(grad, per_row(hit))
+        grad = backend.scale_owned(grad, per_row(factor))
     else:
         spread = spread * g
         w = _masked_weights(xp, x, weights, valid)
         mass = x.shape[-1] if w is None else xp.sum(w, axis=-1)
-        grad = grad * (hit + spread * mass)[..., None] - spread[..., None] * (
+        grad = grad * (factor + spread * mass)[..., None] - spread[..., None] * (
             1.0 if w is None else w
         )
     return backend.scatter_add_last(grad, index, -per_row(hit))
@@ -349,22 +400,29 @@ def _masked_weights(xp, x, weights, valid):
     return w if valid is None else xp.where(valid, w, 0.0)
 
 
-def _probability_rows(xp, backend, x, t, weights, valid):
-    r"""Rows of the probability-label cross-entropy: :math:`-\sum_c w_c t_c \log p_c`."""
+def _probability_rows(xp, backend, x, t, weights, valid, *, z_loss=0.0):
+    r"""Rows of the probability-label cross-entropy: :math:`-\sum_c w_c t_c \log p_c`, plus
+    :math:`z (\log Z)^2` with a z-loss."""
     log_p = masked_log_softmax(xp, backend, x, where=valid)
-    return _cross_entropy(xp, t, log_p, weights, valid), ()
+    loss = _cross_entropy(xp, t, log_p, weights, valid)
+    if _has_z_loss(z_loss):
+        loss = loss + _z_loss_rows(xp, backend, x, valid, z_loss, None)[0]
+    return loss, ()
 
 
-def _probability_gradient(xp, backend, x, saved, g, t, weights, valid):
-    r"""∂L/∂s = (Σ_c a_c) p − a with a = w t on the classes that exist."""
+def _probability_gradient(xp, backend, x, saved, g, t, weights, valid, *, z_loss=0.0):
+    r"""∂L/∂s = (Σ_c a_c) p − a with a = w t on the classes that exist (a z-loss adds
+    :math:`2 z \log Z` to the factor of :math:`p`)."""
     a = t if weights is None else t * weights
     if valid is not None:
         a = xp.where(valid, a, 0.0)
-    if getattr(g, "ndim", 0):
-        g = g[..., None]
-    a = a * g
+    g_row = g[..., None] if getattr(g, "ndim", 0) else g
+    a = a * g_row
     p = masked_softmax(xp, backend, x, where=valid)
-    return p * xp.sum(a, axis=-1, keepdims=True) - a
+    factor = xp.sum(a, axis=-1, keepdims=True)
+    if _has_z_loss(z_loss):
+        factor = factor + (_z_loss_rows(xp, backend, x, valid, z_loss, None)[1] * g)[..., None]
+    return p * factor - a
 
 
 _PROBABILITY_ROWS = Rows(_probability_rows, _probability_gradient, autodiff=JAX)

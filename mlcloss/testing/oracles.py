@@ -106,14 +106,22 @@ def _softmax(row, keep=None):
 
 
 def softmax_ce(
-    logits, labels, *, class_weights=None, ignore_index=None, label_smoothing=0.0, where=None
+    logits,
+    labels,
+    *,
+    class_weights=None,
+    ignore_index=None,
+    label_smoothing=0.0,
+    where=None,
+    z_loss=0.0,
 ):
     """Softmax cross-entropy per row and the mean's denominator, torch's definition.
 
     Integer ``labels`` ``[...]``: (1-ε) w_y (-log p_y) + ε/V Σ_c w_c (-log p_c),
     denominator Σ w_y over rows kept. Floating ``labels`` ``[..., C]``:
     -Σ_c w_c t̃_c log p_c with t̃ = (1-ε) t + ε/V, denominator the number of
-    rows with a class. Returns ``(per_row, denominator)``.
+    rows with a class. ``z_loss`` adds z (log Σ_kept e^s)² to each row, weighted
+    as the row (w_y for integer labels). Returns ``(per_row, denominator)``.
     """
     s = np.asarray(logits, np.float64)
     labels = np.asarray(labels)
@@ -135,12 +143,19 @@ def softmax_ce(
             if y == ignore_index:
                 continue
             out[row] = (1 - eps) * w[y] * nll[y] + eps / v * math.fsum(w * nll)
+            out[row] += z_loss * w[y] * _logsumexp(s[row][keep]) ** 2
             denominator += w[y]
         else:
             t = np.where(keep, (1 - eps) * labels[row] + eps / v, 0.0)
             out[row] = math.fsum(np.where(t > 0, w * t * nll, 0.0))
+            out[row] += z_loss * _logsumexp(s[row][keep]) ** 2
             denominator += 1
     return out, denominator
+
+
+def _logsumexp(values):
+    peak = values.max()
+    return peak + math.log(math.fsum(np.exp(values - peak)))
 
 
 def nll(log_probs, labels, *, class_weights=None, ignore_index=None):
