@@ -91,6 +91,12 @@ class Inputs:
     def counts(self):
         return self.rng.poisson(2.0, self.logits.shape).astype(np.float32)
 
+    def index_lists(self, classes):
+        """torch's multilabel-margin labels over ``classes``: 3 classes a row, then −1."""
+        out = -np.ones((self.rows, classes), np.int64)
+        out[:, :3] = np.argsort(self.rng.random((self.rows, classes)), axis=1)[:, :3]
+        return out
+
     def top_k(self, k):
         """``[rows, k]`` distinct class indices a row."""
         return np.argsort(self.rng.random((self.rows, self.classes)), axis=1)[:, :k]

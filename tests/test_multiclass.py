@@ -84,6 +84,7 @@ def test_multilabel_soft_margin_loss_is_torch(labels, weighted, reduction, dtype
     [
         ("multiclass_hinge_loss", "multiclass_hinge_loss", {}),
         ("multiclass_perceptron_loss", "multiclass_perceptron_loss", {}),
+        ("multiclass_sparsemax_loss", "multiclass_sparsemax_loss", {}),
     ],
 )
 def test_the_optax_multiclass_losses(name, optax_name, options):
@@ -172,3 +173,47 @@ def test_multilabel_soft_margin_where_drops_classes_from_each_row():
     np.testing.assert_allclose(
         mlcloss.multilabel_soft_margin_loss(SCORES, SOFT, where=where), np.mean(kept), rtol=1e-12
     )
+
+
+def test_sparsemax_loss_is_zero_once_the_true_class_leads_by_one_and_exact_far_out():
+    scores = np.array([[3.0, 2.0, -5.0], [1e8, 1e8 - 0.5, 0.0]])
+    got = mlcloss.multiclass_sparsemax_loss(scores, np.array([0, 1]), reduction="none")
+    # row 2: p = (0.75, 0.25, 0) after the shift by the max: 0.25 · 0.5 + ½ (1 − 0.625)
+    np.testing.assert_allclose(got, [0.0, 0.75 * 0.5 + 0.5 * (1 - 0.625)], rtol=1e-12)
+    _, grad = mlcloss.value_and_grad(mlcloss.multiclass_sparsemax_loss)(scores, np.array([0, 1]))
+    np.testing.assert_allclose(grad, [[0, 0, 0], [0.375, -0.375, 0]], atol=1e-12)  # (p − e_y)/2
+
+
+LISTS = np.array(
+    [
+        [3, 0, -1, 1, 2],
+        [4, 4, 1, -1, 0],
+        [-1, 0, 0, 0, 0],
+        [0, 1, 2, 3, 4],
+        [2, -1, -1, -1, -1],
+        [1, 3, 0, 2, -1],
+        [0, -1, 3, 3, 3],
+    ]
+)  # fmt: skip  (a repeated class, an empty list, a full one, entries after the first -1)
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_multilabel_margin_loss_is_torch(reduction, dtype):
+    torch = pytest.importorskip("torch")
+    _torch_pair(
+        lambda x, y: mlcloss.multilabel_margin_loss(x, y, reduction=reduction),
+        lambda x, y: torch.nn.functional.multilabel_margin_loss(x, y, reduction=reduction),
+        SCORES,
+        LISTS,
+        getattr(torch, dtype),
+    )
+
+
+def test_multilabel_margin_refuses_a_class_out_of_range_before_the_end():
+    lists = LISTS.copy()
+    lists[0, 0] = 5
+    with pytest.raises(ValueError, match=r"labels.*ended by -1"):
+        mlcloss.multilabel_margin_loss(SCORES, lists)
+    lists[0] = [1, -1, 7, 7, 7]  # after the end: ignored, as torch
+    assert np.isfinite(mlcloss.multilabel_margin_loss(SCORES, lists))

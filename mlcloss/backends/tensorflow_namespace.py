@@ -170,6 +170,9 @@ class _TensorFlowNamespace:
     def argsort(self, x, /, *, axis=-1, stable=True):
         return self._tf.argsort(x, axis=axis, stable=stable)
 
+    def sort(self, x, /, *, axis=-1, descending=False, stable=True):
+        return self._tf.sort(x, axis=axis, direction="DESCENDING" if descending else "ASCENDING")
+
     def cumulative_sum(self, x, /, *, axis=None):
         """``tf.cumsum``; ``axis=None`` (a 1-d ``x``) is the last axis."""
         return self._tf.cumsum(x, axis=-1 if axis is None else axis)

@@ -5,15 +5,18 @@ perceptron penalise the best wrong class; Weston–Watkins's hinge (torch's
 ``multi_margin_loss``) every wrong class; Keras's categorical hinge the best
 wrong score against the true one on one-hot labels; torch's
 ``multilabel_soft_margin_loss`` is the per-row mean of sigmoid cross-entropy.
-Their gradients come from autodiff of the value (a max and a sum: nothing for
-a closed form to save).
+The hinges' gradients come from autodiff of the value (a max and a sum:
+nothing for a closed form to save); the sparsemax loss, a Fenchel–Young loss,
+has the closed form :math:`\operatorname{sparsemax}(s) - e_y`.
 """
 
 from __future__ import annotations
 
+from .._compat import device
 from .._lib.arguments import check_number, poison_options, weight_array
 from .._lib.dtypes import cast, compute_dtype
 from .._lib.elementwise import check_unit_interval
+from .._lib.gradients import Rows, per_row, reduced
 from .._lib.indices import one_hot
 from .._lib.reduce import check_reduction, count_where, reduce
 from .._lib.registry import declare
@@ -22,6 +25,7 @@ from .._lib.validate import (
     check_index_dtype,
     check_label_dtype,
     check_same_shape,
+    check_values,
     normalize_axis,
     poison_rows,
 )
@@ -32,6 +36,8 @@ __all__ = [
     "multi_margin_loss",
     "multiclass_hinge_loss",
     "multiclass_perceptron_loss",
+    "multiclass_sparsemax_loss",
+    "multilabel_margin_loss",
     "multilabel_soft_margin_loss",
 ]
 
@@ -486,3 +492,211 @@ def multilabel_soft_margin_loss(
     rows = xp.sum(xp.where(valid, terms, 0.0), axis=-1) / xp.where(classes > 0, classes, 1.0)
     count = count_where(xp, classes > 0, dtype)
     return reduce(xp, poison_rows(xp, rows, bad), reduction, count=count)
+
+
+@declare(
+    kind="class-set",
+    labels="index",
+    peers={"optax": "optax.losses.multiclass_sparsemax_loss"},
+    cases=lambda ex: {
+        "multiclass-sparsemax": ex.case(
+            ex.LOGITS,
+            ex.CLASS_ALL,
+            expected=ex.oracles.multiclass_sparsemax(ex.LOGITS, ex.CLASS_ALL),
+        )
+    },
+    bench=lambda b: (b.logits, b.index, {}),
+)
+def multiclass_sparsemax_loss(scores, labels, /, *, axis=-1, reduction="mean"):
+    r"""Sparsemax loss: the Fenchel–Young loss of sparsemax, whose gradient is :math:`\operatorname{sparsemax}(s) - e_y`.
+
+    With scores :math:`s` (``scores``) over the classes of ``axis``, the
+    true class :math:`y` (``labels``) and :math:`p =
+    \operatorname{sparsemax}(s)`, the Euclidean projection of :math:`s` onto
+    the probability simplex (:math:`p_c = \max(s_c - τ, 0)`, with τ making
+    :math:`p` sum to 1), each row's loss is
+
+    .. math::
+
+        L = \sum_c p_c (s_c - s_y) + \tfrac12 \bigl(1 - \lVert p\rVert^2\bigr) \ge 0,
+        \qquad \frac{∂L}{∂s} = p - e_y:
+
+    softmax cross-entropy with sparsemax in place of softmax (Martins &
+    Astudillo, 2016): 0 once the true class leads every other by at least
+    1, where :math:`p = e_y` exactly. The same numbers as
+    ``optax.losses.multiclass_sparsemax_loss``. The threshold is
+    :math:`τ = \max_k (\sum_{j \le k} u_j - 1)/k` over the scores sorted
+    in decreasing order :math:`u` (shifted by their maximum first, so a
+    score of 1e8 loses nothing), and the closed-form gradient is installed
+    on every framework.
+
+    Parameters
+    ----------
+    scores : array ``[..., C, ...]``
+        Real scores :math:`s` along ``axis``; 16-bit scores are computed in
+        float32.
+    labels : integer array, the shape of ``scores`` without ``axis``
+        The true class :math:`y` of each row, in ``[0, C)``.
+    axis : int
+        The class axis (default -1, the last).
+    reduction : {"mean", "sum", "none"}
+        ``"none"`` keeps one loss per row, ``"sum"`` adds them and ``"mean"``
+        averages them.
+
+    Returns
+    -------
+    array
+        For ``reduction="none"`` one loss per row, ``scores.shape`` without
+        ``axis``; for ``"mean"`` and ``"sum"`` a 0-d array. float32 for
+        16-bit or float32 scores, float64 for float64 scores.
+
+    References
+    ----------
+    Martins & Astudillo, "From Softmax to Sparsemax: A Sparse Model of
+    Attention and Multi-Label Classification", ICML 2016; Blondel, Martins &
+    Niculae, "Learning with Fenchel-Young Losses", JMLR 21, 2020.
+
+    Examples
+    --------
+    >>> import numpy as np, mlcloss
+    >>> scores = np.array([[2.0, 0.5, -1.0], [0.2, 0.0, 0.1]])
+    >>> mlcloss.multiclass_sparsemax_loss(scores, np.array([0, 1]), reduction="none").round(4)
+    array([0.    , 0.4433])
+    """
+    backend, (scores, labels) = _SCORES_LABELS(scores, labels)
+    xp = backend.xp
+    check_reduction(reduction)
+    dtype = compute_dtype(xp, scores, "scores")
+    axis = normalize_axis(axis, scores.ndim)
+    check_index_dtype(xp, labels)
+    x = class_axis_last(xp, cast(xp, scores, dtype), axis)
+    t, bad = one_hot(xp, backend, labels, x, axis=axis, like=scores, dtype=dtype)
+    return reduced(
+        xp, backend, _SPARSEMAX_ROWS, scores, {"t": t}, axis=axis, reduction=reduction, bad=bad
+    )
+
+
+def _sparsemax(xp, x):
+    """max(x − τ, 0), τ = max_k (Σ_{j≤k} u_j − 1)/k over u, x shifted by its max and sorted in
+    decreasing order (the largest candidate is the threshold)."""
+    z = x - xp.max(x, axis=-1, keepdims=True)
+    u = xp.sort(z, axis=-1, descending=True)
+    k = xp.arange(1, x.shape[-1] + 1, dtype=x.dtype, device=device(x))
+    tau = xp.max((xp.cumulative_sum(u, axis=-1) - 1) / k, axis=-1, keepdims=True)
+    return xp.where(z > tau, z - tau, 0.0)
+
+
+def _sparsemax_values(xp, backend, x, t):
+    """Σ_c p_c (s_c − s_y) + ½ (1 − ‖p‖²), saving p for the gradient."""
+    p = _sparsemax(xp, x)
+    shifted = x - _true_score(xp, x, t > 0)[..., None]
+    lead = xp.sum(xp.where(p > 0, p * shifted, 0.0), axis=-1)
+    return lead + 0.5 * (1 - xp.sum(p * p, axis=-1)), (p,)
+
+
+def _sparsemax_gradient(xp, backend, x, saved, g, t):
+    """(p − e_y) g."""
+    (p,) = saved
+    return (p - t) * per_row(g)
+
+
+_SPARSEMAX_ROWS = Rows(_sparsemax_values, _sparsemax_gradient)
+
+
+@declare(
+    kind="class-set",
+    labels="index",
+    closed_form=False,
+    peers={"torch": "torch.nn.functional.multilabel_margin_loss"},
+    cases=lambda ex: {
+        "multilabel-margin": ex.case(
+            ex.LOGITS,
+            ex.oracles.index_lists(ex.INDEX, 6),
+            expected=ex.oracles.multilabel_margin(ex.LOGITS, ex.oracles.index_lists(ex.INDEX, 6)),
+        )
+    },
+    bench=lambda b: (b.logits[:, :64], b.index_lists(min(64, b.classes)), {}),  # O(C²) a row
+    timed_against={"torch": lambda m, x, t: m.F.multilabel_margin_loss(x, t)},
+)
+def multilabel_margin_loss(scores, labels, /, *, axis=-1, reduction="mean"):
+    r"""torch's multi-label margin loss: every listed class must beat every unlisted one by 1.
+
+    With scores :math:`s` (``scores``) over the :math:`C` classes of
+    ``axis`` and each row's target classes :math:`y_1, …, y_K` (``labels``:
+    class indices, the list ended by the first −1), each row's loss is
+
+    .. math::
+
+        L = \frac{1}{C} \sum_{k} \sum_{i \notin \{y\}}
+            \max\bigl(0,\ 1 - (s_{y_k} - s_i)\bigr),
+
+    ``torch.nn.functional.multilabel_margin_loss``, number for number: a
+    class listed twice counts twice, as in torch, and everything after the
+    first −1 is ignored. For 0/1 labels the smooth alternatives are
+    :func:`multilabel_categorical_crossentropy` and
+    :func:`multilabel_soft_margin_loss`. It compares every listed class
+    with every class, :math:`O(C^2)` per row, as torch's.
+
+    Parameters
+    ----------
+    scores : array ``[..., C, ...]``
+        Real scores :math:`s` along ``axis``; 16-bit scores are computed in
+        float32.
+    labels : integer array, the shape of ``scores``
+        Each row's target classes along ``axis``, in ``[0, C)``, then −1
+        (and anything) after the last: ``[3, 0, -1, -1]`` lists classes 3
+        and 0.
+    axis : int
+        The class axis (default -1, the last).
+    reduction : {"mean", "sum", "none"}
+        ``"none"`` keeps one loss per row, ``"sum"`` adds them and ``"mean"``
+        averages them.
+
+    Returns
+    -------
+    array
+        For ``reduction="none"`` one loss per row, ``scores.shape`` without
+        ``axis``; for ``"mean"`` and ``"sum"`` a 0-d array. float32 for
+        16-bit or float32 scores, float64 for float64 scores.
+
+    References
+    ----------
+    Weston, Bengio & Usunier, "Wsabie: Scaling Up to Large Vocabulary Image
+    Annotation", IJCAI 2011 (the pairwise multi-label hinge).
+
+    Examples
+    --------
+    >>> import numpy as np, mlcloss
+    >>> scores = np.array([[0.1, 0.2, 0.4, 0.8]])
+    >>> mlcloss.multilabel_margin_loss(scores, np.array([[3, 0, -1, 1]]), reduction="none")
+    array([0.85])
+    """
+    backend, (scores, labels) = _SCORES_LABELS(scores, labels)
+    xp = backend.xp
+    check_reduction(reduction)
+    dtype = compute_dtype(xp, scores, "scores")
+    axis = normalize_axis(axis, scores.ndim)
+    check_index_dtype(xp, labels)
+    if tuple(labels.shape) != tuple(scores.shape):
+        raise ValueError(
+            f"mlcloss: labels must have the shape of scores {tuple(scores.shape)} (class "
+            f"indices ended by -1), received {tuple(labels.shape)}"
+        )
+    x = class_axis_last(xp, cast(xp, scores, dtype), axis)
+    lists = class_axis_last(xp, labels, axis)
+    classes = x.shape[-1]
+    position = xp.arange(classes, dtype=lists.dtype, device=device(x))
+    # each row's list ends at its first negative entry
+    end = xp.min(xp.where(lists < 0, position, classes), axis=-1, keepdims=True)
+    listed = position < end
+    bad = check_values(
+        xp, backend, lambda: xp.any(listed & (lists >= classes), axis=-1), name="labels",
+        expected=f"class indices in [0, {classes}) ended by -1",
+    )  # fmt: skip
+    index = backend.as_index(xp.where(listed & (lists < classes), lists, 0))
+    target = backend.multi_hot(index, listed, classes)
+    listed_scores = backend.take_along_last_axis(x, index)  # s_{y_k}, [..., C]
+    margins = 1 - listed_scores[..., :, None] + x[..., None, :]  # [..., k, i]
+    counted = listed[..., :, None] & ~target[..., None, :]
+    loss = xp.sum(xp.where(counted & (margins > 0), margins, 0.0), axis=(-2, -1)) / classes
+    return reduce(xp, poison_rows(xp, loss, bad), reduction)

@@ -424,6 +424,52 @@ def js(logits, target_logits, *, beta=0.5, where=None):
     return beta * kl(p, m) + (1 - beta) * kl(q, m)
 
 
+def sparsemax(scores):
+    """The Euclidean projection of each row onto the simplex, by the sorted-threshold rule."""
+    s = np.asarray(scores, np.float64)
+    u = -np.sort(-s, axis=-1)
+    k = np.arange(1, s.shape[-1] + 1)
+    cumulative = np.cumsum(u, axis=-1)
+    support = (1 + k * u > cumulative).sum(axis=-1, keepdims=True)
+    tau = (np.take_along_axis(cumulative, support - 1, axis=-1) - 1) / support
+    return np.maximum(s - tau, 0.0)
+
+
+def multiclass_sparsemax(scores, labels):
+    """The sparsemax Fenchel–Young loss: s·p − s_y + ½ (1 − ‖p‖²), p = sparsemax(s)."""
+    s = np.asarray(scores, np.float64)
+    p = sparsemax(s)
+    true = np.take_along_axis(s, np.asarray(labels)[..., None], axis=-1)[..., 0]
+    return (p * s).sum(-1) - true + 0.5 * (1 - (p * p).sum(-1))
+
+
+def index_lists(indices, num_classes):
+    """torch's multilabel-margin labels: each row of ``indices`` (−1 padded) as class indices
+    then −1, padded to ``num_classes`` entries."""
+    out = -np.ones((len(indices), num_classes), np.int64)
+    for row, listed in enumerate(np.asarray(indices)):
+        kept = [int(i) for i in listed if i >= 0]
+        out[row, : len(kept)] = kept
+    return out
+
+
+def multilabel_margin(scores, labels):
+    """1/C Σ_{listed k} Σ_{i unlisted} max(0, 1 − (s_{y_k} − s_i)), by loops."""
+    s = np.asarray(scores, np.float64)
+    out = np.zeros(s.shape[:-1])
+    classes = s.shape[-1]
+    for row in np.ndindex(*s.shape[:-1]):
+        listed = []
+        for y in np.asarray(labels)[row]:
+            if y < 0:
+                break
+            listed.append(int(y))
+        others = [i for i in range(classes) if i not in listed]
+        terms = [max(0.0, 1 - (s[row][y] - s[row][i])) for y in listed for i in others]
+        out[row] = math.fsum(terms) / classes
+    return out
+
+
 # -- beyond the peers: pairwise and combinatorial losses ---------------------
 
 
