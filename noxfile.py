@@ -24,10 +24,10 @@ nox.options.error_on_missing_interpreters = True
 CONSTRAINTS = ("-c", "constraints.txt")
 
 
-def _pytest(session, extras: str, backends: str | None, marks: str = "not scale_out") -> None:
+def _pytest(session, extras: str, backends: str | None, marks="not scale_out", workers=()):
     session.install(*CONSTRAINTS, f".[{extras}]")
     env = {"MLCLOSS_BACKENDS": backends} if backends else {}
-    session.run("pytest", "-m", marks, *session.posargs, env=env)
+    session.run("pytest", "-m", marks, *workers, *session.posargs, env=env)
 
 
 @nox.session
@@ -72,8 +72,9 @@ def tensorflow(session):
 
 @nox.session
 def conformance(session):
-    """Every framework and peer in one environment: cross-framework and peer comparisons, the report."""
-    _pytest(session, "test,all,peers", None)
+    """Every framework and peer in one environment: cross-framework and peer comparisons, the
+    report. The whole suite, on one pytest-xdist worker per core (`-n auto`)."""
+    _pytest(session, "test,all,peers", None, workers=("-n", "auto"))
     session.run("python", "-m", "mlcloss", "report")
 
 

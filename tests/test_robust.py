@@ -103,3 +103,12 @@ def test_generalized_ce_at_small_q_approaches_cross_entropy():
         mlcloss.softmax_cross_entropy(LOGITS, LABELS, reduction="none"),
         rtol=1e-6,
     )
+
+
+def test_poly1_polynomial_term_is_exact_for_a_confident_row():
+    """1 − p_t = 1e-12 (float64): the term is the other classes' mass, not 1 minus a rounded p."""
+    logits = np.array([[0.0, -np.log(1e12) - np.log(2), -np.log(1e12) - np.log(2)]])
+    one_hot = np.array([[1.0, 0.0, 0.0]])
+    with_term = float(mlcloss.poly1_cross_entropy(logits, one_hot, epsilon=1.0))
+    without = float(mlcloss.poly1_cross_entropy(logits, one_hot, epsilon=0.0))
+    np.testing.assert_allclose(with_term - without, 1e-12 / (1 + 1e-12), rtol=1e-9)

@@ -137,6 +137,7 @@ _HINGE_ROWS = elementwise_rows(_hinge_values, saved_slope)
 @declare(
     kind="elementwise",
     peers={"keras": "keras.losses.SquaredHinge"},
+    timed_against={"tensorflow": lambda m, x, t: m.keras.losses.squared_hinge(t, x)},
     cases=lambda ex: {
         "squared-hinge": ex.case(
             ex.LOGITS,
@@ -216,6 +217,7 @@ _SQUARED_HINGE_ROWS = elementwise_rows(_squared_hinge_values, saved_slope)
 @declare(
     kind="elementwise",
     peers={"optax": "optax.losses.perceptron_loss"},
+    timed_against={"jax": lambda m, x, t: m.optax.losses.perceptron_loss(x, 2.0 * t - 1)},
     cases=lambda ex: {
         "perceptron": ex.case(
             ex.LOGITS,
@@ -334,7 +336,7 @@ def soft_margin_loss(scores, labels, /, *, where=None, reduction="mean"):
     ...                          reduction="none").round(4)
     array([0.1269, 0.6931, 0.5544])
     """
-    return _signed_margin_loss(_SOFT_MARGIN_ROWS, scores, labels, None, where, reduction)
+    return _signed_margin_loss(_SOFT_MARGIN_ROWS, scores, labels, _NO_MARGIN, where, reduction)
 
 
 def _soft_margin_values(xp, backend, s, y):
@@ -438,6 +440,7 @@ _HINGE_EMBEDDING_ROWS = elementwise_rows(_hinge_embedding_values, saved_slope)
 @declare(
     kind="elementwise",
     peers={"optax": "optax.losses.sparsemax_loss"},
+    timed_against={"jax": lambda m, x, t: m.optax.losses.sparsemax_loss(x, t)},
     cases=lambda ex: {
         "sparsemax": ex.case(
             ex.LOGITS,
@@ -640,23 +643,28 @@ _MARGIN_RANKING_ROWS = elementwise_rows(_margin_ranking_values, saved_slope, aut
 
 def _signed_margin_loss(rows, scores, labels, margin, where, reduction, *, name="scores"):
     """The frame of the elementwise losses on ±1 labels: inputs found and checked, labels
-    mapped to ±1, ``margin`` (a number, an array, or None for none) checked, the rows reduced."""
+    mapped to ±1, ``margin`` (a number or an array; :data:`_NO_MARGIN` for a loss without one)
+    checked, the rows reduced."""
+    has_margin = margin is not _NO_MARGIN
     backend, (scores, labels, where, margin) = _SCORES_LABELS_WHERE_MARGIN(
-        scores, labels, where, margin
+        scores, labels, where, margin if has_margin else None
     )
     xp = backend.xp
     y, valid = prepare(xp, scores, labels, where, reduction, name=name)
     options = {}
-    if margin is not None:
+    if has_margin:
         margin = check_number(margin, name="margin", backend=backend, like=scores, dtype=y.dtype)
         options["margin"] = margin
     y, bad = _signed_labels(xp, backend, labels, y, valid)
-    if margin is not None:
+    if has_margin:
         bad = poison_options(xp, backend, bad, margin)
     return finish(
         xp, backend, rows, scores, {"y": y}, options=options, valid=valid, bad=bad,
         reduction=reduction,
     )  # fmt: skip
+
+
+_NO_MARGIN = object()  # soft_margin_loss takes no margin
 
 
 @declare(

@@ -70,6 +70,7 @@ def _true_score(xp, x, hot):
     labels="index",
     closed_form=False,
     peers={"optax": "optax.losses.multiclass_hinge_loss"},
+    timed_against={"jax": lambda m, x, t: m.optax.losses.multiclass_hinge_loss(x, t)},
     cases=lambda ex: {
         "multiclass-hinge": ex.case(
             ex.LOGITS,
@@ -156,6 +157,7 @@ def _crammer_singer(backend, scores, labels, margin, axis, reduction):
     labels="index",
     closed_form=False,
     peers={"optax": "optax.losses.multiclass_perceptron_loss"},
+    timed_against={"jax": lambda m, x, t: m.optax.losses.multiclass_perceptron_loss(x, t)},
     cases=lambda ex: {
         "multiclass-perceptron": ex.case(
             ex.LOGITS,
@@ -323,6 +325,7 @@ def multi_margin_loss(
     kind="class-set",
     closed_form=False,
     peers={"keras": "keras.losses.CategoricalHinge"},
+    timed_against={"tensorflow": lambda m, x, t: m.keras.losses.categorical_hinge(t, x)},
     cases=lambda ex: {
         "categorical-hinge": ex.case(
             ex.LOGITS,
@@ -498,6 +501,7 @@ def multilabel_soft_margin_loss(
     kind="class-set",
     labels="index",
     peers={"optax": "optax.losses.multiclass_sparsemax_loss"},
+    timed_against={"jax": lambda m, x, t: m.optax.losses.multiclass_sparsemax_loss(x, t)},
     cases=lambda ex: {
         "multiclass-sparsemax": ex.case(
             ex.LOGITS,

@@ -1,9 +1,9 @@
 r"""Cross-entropies reshaped: Poly-1's extra polynomial term and the noise-robust generalized CE.
 
 Both are functions of the softmax :math:`p = \operatorname{softmax}(s)` of
-the logits, computed from :math:`\log p` and :math:`\log(1 - p)` without
-cancellation (:func:`~mlcloss._lib.stable.log_softmax_and_complement`), so
-neither rounds a confident probability to 1 before using it.
+the logits; each :math:`1 - p_c` they need is the sum of the other classes'
+probabilities, never 1 minus a rounded :math:`p_c`, so a confident
+prediction keeps full relative precision.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from .._lib.indices import one_hot
 from .._lib.reduce import check_reduction, count_where, reduce
 from .._lib.registry import declare
 from .._lib.shapes import class_axis_last, where_mask
-from .._lib.stable import log_softmax_and_complement, masked_log_softmax
+from .._lib.stable import masked_log_softmax, masked_softmax
 from .._lib.validate import (
     check_index_dtype,
     check_same_shape,
@@ -49,6 +49,7 @@ _LOGITS_LABELS_Q = Inputs("logits", "labels", optional=("q",))
         ),
     },
     bench=lambda b: (b.logits, b.probs, {}),
+    timed_against={"jax": lambda m, x, t: m.optax.losses.poly_loss_cross_entropy(x, t)},
 )
 def poly1_cross_entropy(logits, labels, /, *, epsilon=2.0, axis=-1, where=None, reduction="mean"):
     r"""Poly-1 loss: softmax cross-entropy plus :math:`ε\,(1 - p_t)`.
@@ -65,12 +66,10 @@ def poly1_cross_entropy(logits, labels, /, *, epsilon=2.0, axis=-1, where=None, 
     :math:`1 - p_t`, the first one's weight moved by :math:`ε` (Leng et al.,
     2022): :math:`ε > 0` keeps pushing confident examples, :math:`ε < 0`
     relaxes them. The same numbers as ``optax.losses.poly_loss_cross_entropy``
-    (``where`` as optax's: a class left out leaves the softmax too). For
-    each row's unique largest logit, :math:`\log p` and :math:`1 - p` come
-    from :math:`d` = logsumexp(other logits) − that logit, as
-    :math:`-\operatorname{softplus}(d)` and :math:`e^{d - \operatorname{softplus}(d)}`,
-    so a confident row keeps full relative precision where :math:`1 - p`
-    computed from :math:`p` would cancel.
+    (``where`` as optax's: a class left out leaves the softmax too). The
+    polynomial term is computed as :math:`\sum_j p_j (T - t_j)`,
+    :math:`T = \sum_c t_c`, a sum of non-negative terms, so a confident
+    row keeps full relative precision where :math:`1 - p_t` would cancel.
 
     Parameters
     ----------
@@ -133,11 +132,11 @@ def poly1_cross_entropy(logits, labels, /, *, epsilon=2.0, axis=-1, where=None, 
         xp, backend, lambda: xp.any(~((t >= 0) & (t <= 1)), axis=-1), name="labels",
         expected="probabilities in [0, 1]",
     )  # fmt: skip
-    log_p, log_q = _log_softmax_and_complement(xp, backend, x, valid)
+    log_p = masked_log_softmax(xp, backend, x, where=valid)
     kept = t > 0 if valid is None else (t > 0) & valid
     # each term where t > 0 only: a left-out class's log p = −inf never meets its t = 0
     cross_entropy = -xp.sum(xp.where(kept, t * xp.where(kept, log_p, 0.0), 0.0), axis=-1)
-    one_minus_pt = xp.sum(xp.where(kept, t * xp.exp(xp.where(kept, log_q, 0.0)), 0.0), axis=-1)
+    one_minus_pt = _mass_off_labels(xp, backend, x, t, valid)
     loss = cross_entropy + epsilon * one_minus_pt
     count = None if valid is None else count_where(xp, xp.any(valid, axis=-1), dtype)
     loss = poison_rows(xp, loss, poison_options(xp, backend, bad, epsilon))
@@ -179,9 +178,11 @@ def generalized_cross_entropy(logits, labels, /, *, q=0.5, axis=-1, reduction="m
     :math:`1 - p_y` at :math:`q = 1`. Its gradient is cross-entropy's
     damped by :math:`p_y^q`, so a mislabelled example the model disagrees
     with pulls less. Keras 3's ``CategoricalGeneralizedCrossEntropy`` on
-    :math:`\operatorname{softmax}(s)`; computed from the log-softmax, with
-    ``expm1``, so it keeps full precision where :math:`p_y` is near 1 and
-    Keras's :math:`1 - p^q` cancels.
+    :math:`\operatorname{softmax}(s)`; computed with ``expm1`` from
+    :math:`\log p_y`, which for :math:`p_y > ½` is
+    :math:`\operatorname{log1p}(-\sum_{j \ne y} p_j)`, so it keeps full
+    precision where :math:`p_y` is near 1 and Keras's :math:`1 - p^q`
+    cancels.
 
     Parameters
     ----------
@@ -230,19 +231,20 @@ def generalized_cross_entropy(logits, labels, /, *, q=0.5, axis=-1, reduction="m
     )
     x = class_axis_last(xp, cast(xp, logits, dtype), axis)
     t, bad = one_hot(xp, backend, labels, x, axis=axis, like=logits, dtype=dtype)
-    log_p, _ = _log_softmax_and_complement(xp, backend, x, None)
-    log_p_true = xp.sum(xp.where(t > 0, log_p, 0.0), axis=-1)
+    log_p = masked_log_softmax(xp, backend, x)
+    picked = xp.sum(xp.where(t > 0, log_p, 0.0), axis=-1)
+    rest = _mass_off_labels(xp, backend, x, t, None)  # 1 − p_y, a sum of the others: exact
+    # p_y > ½: log p_y = log1p(−(1 − p_y)), exact where the log-softmax rounds toward 0
+    log_p_true = xp.where(rest < 0.5, xp.log1p(-xp.where(rest < 0.5, rest, 0.0)), picked)
     loss = -xp.expm1(q * log_p_true) / q
     return reduce(xp, poison_rows(xp, loss, poison_options(xp, backend, bad, q)), reduction)
 
 
-def _log_softmax_and_complement(xp, backend, x, valid):
-    """(log p, log(1 − p)) of p the softmax over the classes ``valid`` keeps, exact for each
-    row's unique largest logit too (see :func:`~mlcloss._lib.stable.log_softmax_and_complement`);
-    a row with no class kept sees zeros (finite, and its terms are masked by the caller)."""
-    log_p = masked_log_softmax(xp, backend, x, where=valid)
-    if valid is not None:
-        nonempty = xp.any(valid, axis=-1, keepdims=True)
-        x = xp.where(nonempty, xp.where(valid, x, float("-inf")), 0.0)
-    log_p, log_q, _ = log_softmax_and_complement(xp, backend, x, log_p)
-    return log_p, log_q
+def _mass_off_labels(xp, backend, x, t, valid):
+    r""":math:`\sum_c t_c (1 - p_c) = \sum_j p_j (T - t_j)`, :math:`T = \sum_c t_c`, over the
+    classes ``valid`` keeps: a sum of non-negative terms (for labels in [0, 1]), so it keeps
+    full precision where :math:`1 - p_c` computed from a :math:`p_c` near 1 would cancel."""
+    p = masked_softmax(xp, backend, x, where=valid)
+    kept_t = t if valid is None else xp.where(valid, t, 0.0)
+    total = xp.sum(kept_t, axis=-1, keepdims=True)
+    return xp.sum(p * (total - kept_t), axis=-1)
