@@ -89,6 +89,22 @@ def plots():
         ],
         "logit x",
     )
+
+    def signed(x):
+        return np.array([x]), (np.array([True]),), {"reduction": "sum"}, 0
+
+    _figure(
+        "margin",
+        "Margin losses on a positive (label +1): where each stops costing",
+        [
+            ("hinge", mlcloss.hinge_loss, signed),
+            ("squared hinge", mlcloss.squared_hinge_loss, signed),
+            ("soft margin", mlcloss.soft_margin_loss, signed),
+            ("perceptron", mlcloss.perceptron_loss, signed),
+            ("sparsemax (label 1)", mlcloss.sparsemax_loss, signed),
+        ],
+        "score s",
+    )
     _figure(
         "binary-negative",
         "Elementwise losses on a negative (label 0): ASL's γ−=4 and clip 0.05 silence easy ones",

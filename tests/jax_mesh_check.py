@@ -43,7 +43,15 @@ GP_CASE = (
 # nll_loss's gradient is −1/N at each label, a constant independent of the
 # log-probabilities: XLA has no operand to take the classes sharding from
 # and returns it replicated (the value is right; out_shardings keeps the layout).
-GRADIENT_REPLICATED = {("nll", "classes"), ("nll", "both")}
+# multilabel_margin_loss compares every listed class (a gather by the index
+# lists, themselves sharded along the classes) with every class: XLA gathers the
+# class axis whole and the gradient comes back replicated along it.
+GRADIENT_REPLICATED = {
+    ("nll", "classes"),
+    ("nll", "both"),
+    ("multilabel-margin", "classes"),
+    ("multilabel-margin", "both"),
+}
 
 
 def sharding(array, layout, *, batch, classes, class_axis):

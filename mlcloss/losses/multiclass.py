@@ -639,7 +639,9 @@ def multilabel_margin_loss(scores, labels, /, *, axis=-1, reduction="mean"):
     first −1 is ignored. For 0/1 labels the smooth alternatives are
     :func:`multilabel_categorical_crossentropy` and
     :func:`multilabel_soft_margin_loss`. It compares every listed class
-    with every class, :math:`O(C^2)` per row, as torch's.
+    with every class, :math:`O(C^2)` per row in time as torch's, and here in
+    memory too (a ``[..., C, C]`` block): meant for tens to hundreds of
+    classes; for thousands use :func:`multilabel_categorical_crossentropy`.
 
     Parameters
     ----------
