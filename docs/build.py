@@ -194,6 +194,7 @@ def support(result) -> str:
         "dense": "dense",
         "index": "class indices",
         "dense-or-index": "indices or probabilities",
+        "signed": "±1 or bool",
     }
     for spec in LOSSES:
         rows = [cells for name, cells in result["rows"].items() if name.split(" ")[0] == spec.name]

@@ -24,7 +24,7 @@ on every Keras backend (TensorFlow, JAX, PyTorch). The Keras way holds:
   multi-label loss and ``sparse=True`` GlobalPointer labels, and by shape for
   softmax cross-entropy, NLL and softmax focal (``[batch]`` or ``[batch, 1]``
   beside ``[batch, C]`` logits are indices, as for Keras's sparse losses).
-  The losses on ±1 labels (``HingeLoss``, ``SquaredHingeLoss``,
+  The losses declared on ±1 labels (``HingeLoss``, ``SquaredHingeLoss``,
   ``PerceptronLoss``, ``SoftMarginLoss``, ``HingeEmbeddingLoss``) convert
   labels that are all 0 or 1 to ±1, as Keras's ``Hinge`` and ``SquaredHinge``
   do (other labels must be ±1, as for :func:`mlcloss.hinge_loss`).
@@ -92,10 +92,9 @@ class Loss(keras.losses.Loss):
         return losses
 
     def _labels(self, y_true, y_pred):
-        convert = _LABELS.get(self.spec.name)
-        if convert is not None:
-            return convert(y_true)
         kind = self.spec.labels
+        if kind == "signed":
+            return _hinge_labels(y_true)
         if kind == "index" or self._options.get("sparse"):
             return keras.ops.cast(y_true, "int32")
         if kind == "dense-or-index":
@@ -151,19 +150,6 @@ def _hinge_labels(y_true):
     zero_or_one = keras.ops.logical_or(keras.ops.equal(y_true, 0), keras.ops.equal(y_true, 1))
     binary = keras.ops.all(zero_or_one)
     return keras.ops.where(binary, 2.0 * y_true - 1.0, y_true)
-
-
-#: label conversions a Keras class applies before its function sees ``y_true``
-_LABELS = {
-    name: _hinge_labels
-    for name in (
-        "hinge_loss",
-        "squared_hinge_loss",
-        "perceptron_loss",
-        "soft_margin_loss",
-        "hinge_embedding_loss",
-    )
-}
 
 
 def _loss_class(spec):

@@ -54,6 +54,22 @@ def check_within(xp, backend, values, valid, *, low, high, name: str, expected: 
     return check_values(xp, backend, bad, name=name, expected=expected, unit="entry")
 
 
+def signed_labels(xp, backend, labels, y, valid, *, unit="entry"):
+    """``(y, bad)``: the labels ``y`` (``labels`` cast to the compute dtype) as ±1, and the
+    entries (or rows, ``unit="row"``) flagged for holding neither: bool labels map True → +1,
+    False → −1; numeric ones must be −1 or +1 (0/1 is refused rather than guessed). ``valid``
+    keeps the entries checked (None: all)."""
+    if xp.isdtype(labels.dtype, "bool"):
+        return 2 * y - 1, None
+
+    def flagged():
+        neither = (y != 1) & (y != -1)
+        return neither if valid is None else neither & valid
+
+    expected = "-1 or +1 (or bool labels)"
+    return y, check_values(xp, backend, flagged, name="labels", expected=expected, unit=unit)
+
+
 def elementwise_rows(value, gradient, *, autodiff=frozenset()) -> Rows:
     """:class:`~mlcloss._lib.gradients.Rows` of an elementwise loss with a ``valid`` input.
 

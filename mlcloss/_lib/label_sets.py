@@ -1,10 +1,46 @@
-"""Dense hard labels as positive / negative class sets, for the losses over class sets."""
+"""Labels of the losses over class sets, made into rows: dense labels cast beside the
+prediction, class indices as one-hot rows, hard labels as positive / negative sets."""
 
 from __future__ import annotations
 
 from .dtypes import cast, compute_dtype
+from .indices import one_hot
 from .shapes import class_axis_last, where_mask
-from .validate import check_label_dtype, check_same_shape, check_values, normalize_axis
+from .validate import (
+    check_index_dtype,
+    check_label_dtype,
+    check_same_shape,
+    check_values,
+    normalize_axis,
+)
+
+
+def dense_rows(xp, prediction, labels, where, axis, *, names=("logits", "labels")):
+    """``(x, t, valid, axis)`` for ``labels`` of the prediction's shape (bool, integer or
+    floating): the prediction in its compute dtype, the labels cast to it and ``where`` as a
+    mask (None without one), the class axis ``axis`` (normalised, returned) moved last in all
+    three. ``names`` name the prediction and the labels in the errors."""
+    name, label_name = names
+    dtype = compute_dtype(xp, prediction, name)
+    check_label_dtype(xp, labels, name=label_name)
+    check_same_shape(prediction, labels, names=names)
+    axis = normalize_axis(axis, prediction.ndim)
+    x = class_axis_last(xp, cast(xp, prediction, dtype), axis)
+    t = class_axis_last(xp, cast(xp, labels, dtype), axis)
+    valid = class_axis_last(xp, where_mask(xp, where, prediction, target=name), axis)
+    return x, t, valid, axis
+
+
+def index_rows(xp, backend, prediction, labels, axis, *, name="scores"):
+    """``(x, t, bad)`` for class-index ``labels`` (integers, the prediction's shape without
+    ``axis``): the prediction in its compute dtype with the class axis last, the float one-hot
+    rows of the labels and the rows to poison for an index out of range."""
+    dtype = compute_dtype(xp, prediction, name)
+    axis = normalize_axis(axis, prediction.ndim)
+    check_index_dtype(xp, labels)
+    x = class_axis_last(xp, cast(xp, prediction, dtype), axis)
+    t, bad = one_hot(xp, backend, labels, x, axis=axis, like=prediction, dtype=dtype)
+    return x, t, bad
 
 
 def hard_label_sets(xp, backend, logits, labels, where, axis, *, name="logits"):

@@ -25,10 +25,12 @@ KINDS = ("class-set", "elementwise", "pairwise", "sampled")
 pairwise: scores compared by broadcasting; sampled: an output layer scored on
 sampled classes (TensorFlow's ``(weights, biases, labels, inputs)``)."""
 
-LABELS = ("dense", "index", "dense-or-index")
+LABELS = ("dense", "index", "dense-or-index", "signed")
 """What the second argument holds: the prediction's shape, class indices
 (``[..., K]`` index lists for the sparse multi-label losses), or either,
-decided by dtype (softmax cross-entropy and its kin)."""
+decided by dtype (softmax cross-entropy and its kin); ``signed``: the
+prediction's shape, ±1 or bool (the hinge and its kin; their Keras classes map
+labels that are all 0/1 to ±1, as Keras's ``Hinge`` does)."""
 
 
 @dataclass(frozen=True)

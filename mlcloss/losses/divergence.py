@@ -10,12 +10,11 @@ from __future__ import annotations
 import math
 
 from .._lib.arguments import check_number
-from .._lib.dtypes import cast, compute_dtype
+from .._lib.dtypes import compute_dtype
+from .._lib.label_sets import dense_rows
 from .._lib.reduce import check_reduction, count_where, reduce
 from .._lib.registry import declare
-from .._lib.shapes import class_axis_last, where_mask
 from .._lib.stable import masked_log_softmax
-from .._lib.validate import check_same_shape, normalize_axis
 from ..backends import Inputs
 
 __all__ = ["js_divergence"]
@@ -123,20 +122,16 @@ def js_divergence(logits, target_logits, /, *, beta=0.5, axis=-1, where=None, re
     )
     xp = backend.xp
     check_reduction(reduction)
-    dtype = compute_dtype(xp, logits, "logits")
-    compute_dtype(xp, target_logits, "target_logits")
-    check_same_shape(logits, target_logits, names=("logits", "target_logits"))
-    axis = normalize_axis(axis, logits.ndim)
+    compute_dtype(xp, target_logits, "target_logits")  # real floating too
+    s, u, valid, _ = dense_rows(
+        xp, logits, target_logits, where, axis, names=("logits", "target_logits")
+    )
+    dtype = s.dtype
     beta = check_number(
         beta, name="beta", low=0.0, high=1.0, backend=backend, like=logits, dtype=dtype
     )
-    valid = class_axis_last(xp, where_mask(xp, where, logits), axis)
-    log_q = masked_log_softmax(
-        xp, backend, class_axis_last(xp, cast(xp, logits, dtype), axis), where=valid
-    )
-    log_p = masked_log_softmax(
-        xp, backend, class_axis_last(xp, cast(xp, target_logits, dtype), axis), where=valid
-    )
+    log_q = masked_log_softmax(xp, backend, s, where=valid)
+    log_p = masked_log_softmax(xp, backend, u, where=valid)
     if isinstance(beta, float) and beta == 0.0:  # the forward KL, KL(P ‖ Q)
         loss = _kl(xp, log_p, log_q)
     elif isinstance(beta, float) and beta == 1.0:  # the reverse KL, KL(Q ‖ P)

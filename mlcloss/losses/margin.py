@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from .._lib.arguments import check_number, poison_options
 from .._lib.dtypes import cast, compute_dtype
-from .._lib.elementwise import elementwise_rows, finish, prepare, saved_slope
+from .._lib.elementwise import elementwise_rows, finish, prepare, saved_slope, signed_labels
 from .._lib.gradients import AUTOGRAD
 from .._lib.reduce import check_reduction, reduce
 from .._lib.registry import declare
@@ -40,6 +40,7 @@ _POSITIVE_SCORES_NEGATIVE_SCORES_MARGIN = Inputs(
 
 @declare(
     kind="elementwise",
+    labels="signed",
     peers={"keras": "keras.losses.Hinge"},
     cases=lambda ex: {
         "hinge": ex.case(
@@ -109,21 +110,6 @@ def hinge_loss(scores, labels, /, *, margin=1.0, where=None, reduction="mean"):
     return _signed_margin_loss(_HINGE_ROWS, scores, labels, margin, where, reduction)
 
 
-def _signed_labels(xp, backend, labels, y, valid):
-    """``(y, bad)``: the labels ``y`` (cast) as ±1 and the entries flagged for holding
-    neither: bool labels map True → +1, False → −1; numeric ones must be −1 or +1 (0/1 is
-    refused rather than guessed)."""
-    if xp.isdtype(labels.dtype, "bool"):
-        return 2 * y - 1, None
-
-    def flagged():
-        neither = (y != 1) & (y != -1)
-        return neither if valid is None else neither & valid
-
-    expected = "-1 or +1 (or bool labels)"
-    return y, check_values(xp, backend, flagged, name="labels", expected=expected, unit="entry")
-
-
 def _hinge_values(xp, backend, s, y, *, margin):
     """max(0, m − y s), and its slope ∂L/∂s: −y where the margin is violated, 0 elsewhere."""
     violation = margin - y * s
@@ -136,6 +122,7 @@ _HINGE_ROWS = elementwise_rows(_hinge_values, saved_slope)
 
 @declare(
     kind="elementwise",
+    labels="signed",
     peers={"keras": "keras.losses.SquaredHinge"},
     timed_against={"tensorflow": lambda m, x, t: m.keras.losses.squared_hinge(t, x)},
     cases=lambda ex: {
@@ -216,6 +203,7 @@ _SQUARED_HINGE_ROWS = elementwise_rows(_squared_hinge_values, saved_slope)
 
 @declare(
     kind="elementwise",
+    labels="signed",
     peers={"optax": "optax.losses.perceptron_loss"},
     timed_against={"jax": lambda m, x, t: m.optax.losses.perceptron_loss(x, 2.0 * t - 1)},
     cases=lambda ex: {
@@ -279,6 +267,7 @@ def perceptron_loss(scores, labels, /, *, where=None, reduction="mean"):
 
 @declare(
     kind="elementwise",
+    labels="signed",
     peers={"torch": "torch.nn.functional.soft_margin_loss"},
     cases=lambda ex: {
         "soft-margin": ex.case(
@@ -350,6 +339,7 @@ _SOFT_MARGIN_ROWS = elementwise_rows(_soft_margin_values, saved_slope)
 
 @declare(
     kind="elementwise",
+    labels="signed",
     peers={"torch": "torch.nn.functional.hinge_embedding_loss"},
     cases=lambda ex: {
         "hinge-embedding": ex.case(
@@ -620,7 +610,7 @@ def margin_ranking_loss(scores1, scores2, labels, /, *, margin=0.0, where=None, 
     other = cast(xp, scores2, compute_dtype(xp, scores2, "scores2"))
     other = cast(xp, other, y.dtype)
     margin = check_number(margin, name="margin", backend=backend, like=scores1, dtype=y.dtype)
-    y, bad = _signed_labels(xp, backend, labels, y, valid)
+    y, bad = signed_labels(xp, backend, labels, y, valid)
     bad = poison_options(xp, backend, bad, margin)
     if valid is not None:
         other = xp.where(valid, other, 0.0)  # a NaN second score in a dropped pair is never read
@@ -655,7 +645,7 @@ def _signed_margin_loss(rows, scores, labels, margin, where, reduction, *, name=
     if has_margin:
         margin = check_number(margin, name="margin", backend=backend, like=scores, dtype=y.dtype)
         options["margin"] = margin
-    y, bad = _signed_labels(xp, backend, labels, y, valid)
+    y, bad = signed_labels(xp, backend, labels, y, valid)
     if has_margin:
         bad = poison_options(xp, backend, bad, margin)
     return finish(

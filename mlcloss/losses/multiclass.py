@@ -17,14 +17,12 @@ from .._lib.arguments import check_number, poison_options, weight_array
 from .._lib.dtypes import cast, compute_dtype
 from .._lib.elementwise import check_unit_interval
 from .._lib.gradients import Rows, per_row, reduced
-from .._lib.indices import one_hot
+from .._lib.label_sets import dense_rows, index_rows
 from .._lib.reduce import check_reduction, count_where, reduce
 from .._lib.registry import declare
-from .._lib.shapes import class_axis_last, where_mask
+from .._lib.shapes import class_axis_last
 from .._lib.validate import (
     check_index_dtype,
-    check_label_dtype,
-    check_same_shape,
     check_values,
     normalize_axis,
     poison_rows,
@@ -45,18 +43,6 @@ _SCORES_LABELS = Inputs("scores", "labels")
 _SCORES_LABELS_MARGIN = Inputs("scores", "labels", optional=("margin",))
 _SCORES_LABELS_WEIGHTS_MARGIN = Inputs("scores", "labels", optional=("class_weights", "margin"))
 _LOGITS_LABELS_WEIGHTS_WHERE = Inputs("logits", "labels", optional=("class_weights", "where"))
-
-
-def _scores_and_classes(xp, backend, scores, labels, axis, reduction):
-    """``(x, hot, bad)``: the scores in the compute dtype with the class axis last, the
-    one-hot bool of the class-index ``labels`` and the rows to poison (index out of range)."""
-    check_reduction(reduction)
-    dtype = compute_dtype(xp, scores, "scores")
-    axis = normalize_axis(axis, scores.ndim)
-    check_index_dtype(xp, labels)
-    x = class_axis_last(xp, cast(xp, scores, dtype), axis)
-    t, bad = one_hot(xp, backend, labels, x, axis=axis, like=scores, dtype=dtype)
-    return x, t > 0, bad
 
 
 def _true_score(xp, x, hot):
@@ -146,7 +132,9 @@ def multiclass_hinge_loss(scores, labels, /, *, margin=1.0, axis=-1, reduction="
 def _crammer_singer(backend, scores, labels, margin, axis, reduction):
     """max_j (s_j + m [j ≠ y]) − s_y per row, reduced."""
     xp = backend.xp
-    x, hot, bad = _scores_and_classes(xp, backend, scores, labels, axis, reduction)
+    check_reduction(reduction)
+    x, t, bad = index_rows(xp, backend, scores, labels, axis)
+    hot = t > 0
     margin = check_number(margin, name="margin", backend=backend, like=scores, dtype=x.dtype)
     loss = xp.max(xp.where(hot, x, x + margin), axis=-1) - _true_score(xp, x, hot)
     return reduce(xp, poison_rows(xp, loss, poison_options(xp, backend, bad, margin)), reduction)
@@ -308,7 +296,9 @@ def multi_margin_loss(
     xp = backend.xp
     if p not in (1, 2) or isinstance(p, bool):
         raise ValueError(f"mlcloss: p must be 1 or 2, received {p!r}")
-    x, hot, bad = _scores_and_classes(xp, backend, scores, labels, axis, reduction)
+    check_reduction(reduction)
+    x, t, bad = index_rows(xp, backend, scores, labels, axis)
+    hot = t > 0
     margin = check_number(margin, name="margin", backend=backend, like=scores, dtype=x.dtype)
     violation = margin - _true_score(xp, x, hot)[..., None] + x
     hinge = xp.where(hot | (violation <= 0), 0.0, violation)
@@ -383,12 +373,7 @@ def categorical_hinge_loss(scores, labels, /, *, axis=-1, reduction="mean"):
     backend, (scores, labels) = _SCORES_LABELS(scores, labels)
     xp = backend.xp
     check_reduction(reduction)
-    dtype = compute_dtype(xp, scores, "scores")
-    axis = normalize_axis(axis, scores.ndim)
-    check_label_dtype(xp, labels)
-    check_same_shape(scores, labels, names=("scores", "labels"))
-    x = class_axis_last(xp, cast(xp, scores, dtype), axis)
-    t = class_axis_last(xp, cast(xp, labels, dtype), axis)
+    x, t, _, _ = dense_rows(xp, scores, labels, None, axis, names=("scores", "labels"))
     violation = 1 + xp.max((1 - t) * x, axis=-1) - xp.sum(t * x, axis=-1)
     return reduce(xp, xp.where(violation > 0, violation, 0.0), reduction)
 
@@ -472,13 +457,8 @@ def multilabel_soft_margin_loss(
     )
     xp = backend.xp
     check_reduction(reduction)
-    dtype = compute_dtype(xp, logits, "logits")
-    axis = normalize_axis(axis, logits.ndim)
-    check_label_dtype(xp, labels)
-    check_same_shape(logits, labels, names=("logits", "labels"))
-    x = class_axis_last(xp, cast(xp, logits, dtype), axis)
-    t = class_axis_last(xp, cast(xp, labels, dtype), axis)
-    valid = class_axis_last(xp, where_mask(xp, where, logits), axis)
+    x, t, valid, _ = dense_rows(xp, logits, labels, where, axis)
+    dtype = x.dtype
     bad = check_unit_interval(xp, backend, t, valid, name="labels", expected="labels in [0, 1]")
     if bad is not None:
         bad = xp.any(bad, axis=-1)
@@ -570,11 +550,7 @@ def multiclass_sparsemax_loss(scores, labels, /, *, axis=-1, reduction="mean"):
     backend, (scores, labels) = _SCORES_LABELS(scores, labels)
     xp = backend.xp
     check_reduction(reduction)
-    dtype = compute_dtype(xp, scores, "scores")
-    axis = normalize_axis(axis, scores.ndim)
-    check_index_dtype(xp, labels)
-    x = class_axis_last(xp, cast(xp, scores, dtype), axis)
-    t, bad = one_hot(xp, backend, labels, x, axis=axis, like=scores, dtype=dtype)
+    _, t, bad = index_rows(xp, backend, scores, labels, axis)
     return reduced(
         xp, backend, _SPARSEMAX_ROWS, scores, {"t": t}, axis=axis, reduction=reduction, bad=bad
     )

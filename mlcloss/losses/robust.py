@@ -9,17 +9,12 @@ prediction keeps full relative precision.
 from __future__ import annotations
 
 from .._lib.arguments import check_number, poison_options
-from .._lib.dtypes import cast, compute_dtype
-from .._lib.indices import one_hot
+from .._lib.label_sets import dense_rows, index_rows
 from .._lib.reduce import check_reduction, count_where, reduce
 from .._lib.registry import declare
-from .._lib.shapes import class_axis_last, where_mask
 from .._lib.stable import masked_log_softmax, masked_softmax
 from .._lib.validate import (
-    check_index_dtype,
-    check_same_shape,
     check_values,
-    normalize_axis,
     poison_rows,
 )
 from ..backends import Inputs
@@ -117,17 +112,13 @@ def poly1_cross_entropy(logits, labels, /, *, epsilon=2.0, axis=-1, where=None, 
     )
     xp = backend.xp
     check_reduction(reduction)
-    dtype = compute_dtype(xp, logits, "logits")
-    axis = normalize_axis(axis, logits.ndim)
     if not xp.isdtype(labels.dtype, "real floating"):
         raise TypeError(
             f"mlcloss: labels must be floating target probabilities, received dtype {labels.dtype}"
         )
-    check_same_shape(logits, labels, names=("logits", "labels"))
+    x, t, valid, _ = dense_rows(xp, logits, labels, where, axis)
+    dtype = x.dtype
     epsilon = check_number(epsilon, name="epsilon", backend=backend, like=logits, dtype=dtype)
-    x = class_axis_last(xp, cast(xp, logits, dtype), axis)
-    t = class_axis_last(xp, cast(xp, labels, dtype), axis)
-    valid = class_axis_last(xp, where_mask(xp, where, logits), axis)
     bad = check_values(
         xp, backend, lambda: xp.any(~((t >= 0) & (t <= 1)), axis=-1), name="labels",
         expected="probabilities in [0, 1]",
@@ -223,14 +214,10 @@ def generalized_cross_entropy(logits, labels, /, *, q=0.5, axis=-1, reduction="m
     backend, (logits, labels, q) = _LOGITS_LABELS_Q(logits, labels, q)
     xp = backend.xp
     check_reduction(reduction)
-    dtype = compute_dtype(xp, logits, "logits")
-    axis = normalize_axis(axis, logits.ndim)
-    check_index_dtype(xp, labels)
+    x, t, bad = index_rows(xp, backend, logits, labels, axis, name="logits")
     q = check_number(
-        q, name="q", low=0.0, low_open=True, high=1.0, backend=backend, like=logits, dtype=dtype
+        q, name="q", low=0.0, low_open=True, high=1.0, backend=backend, like=logits, dtype=x.dtype
     )
-    x = class_axis_last(xp, cast(xp, logits, dtype), axis)
-    t, bad = one_hot(xp, backend, labels, x, axis=axis, like=logits, dtype=dtype)
     log_p = masked_log_softmax(xp, backend, x)
     picked = xp.sum(xp.where(t > 0, log_p, 0.0), axis=-1)
     rest = _mass_off_labels(xp, backend, x, t, None)  # 1 − p_y, a sum of the others: exact

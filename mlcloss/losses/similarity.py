@@ -11,14 +11,12 @@ from __future__ import annotations
 
 from .._lib.arguments import check_number, poison_options
 from .._lib.dtypes import cast, compute_dtype
+from .._lib.elementwise import signed_labels
+from .._lib.label_sets import dense_rows
 from .._lib.reduce import check_reduction, count_where, reduce
 from .._lib.registry import declare
-from .._lib.shapes import class_axis_last, where_mask
 from .._lib.validate import (
     check_label_dtype,
-    check_same_shape,
-    check_values,
-    normalize_axis,
     poison_rows,
 )
 from ..backends import Inputs
@@ -29,15 +27,11 @@ _PREDICTIONS_TARGETS_WHERE_EPS = Inputs("predictions", "targets", optional=("whe
 _X1_X2_LABELS_MARGIN = Inputs("x1", "x2", "labels", optional=("margin",))
 
 
-def _vectors(xp, a, b, axis, *, names):
-    """``a`` and ``b`` in the compute dtype of ``a``, the vector axis ``axis`` moved last."""
-    dtype = compute_dtype(xp, a, names[0])
-    compute_dtype(xp, b, names[1])  # a real floating dtype too
-    check_same_shape(a, b, names=names)
-    axis = normalize_axis(axis, a.ndim)
-    a = class_axis_last(xp, cast(xp, a, dtype), axis)
-    b = class_axis_last(xp, cast(xp, b, dtype), axis)
-    return a, b, axis
+def _vectors(xp, a, b, where, axis, *, names):
+    """``(a, b, valid, axis)``: both vectors in the compute dtype of ``a`` (``b`` real floating
+    too), ``where`` as a mask, the vector axis ``axis`` moved last (see ``dense_rows``)."""
+    compute_dtype(xp, b, names[1])
+    return dense_rows(xp, a, b, where, axis, names=names)
 
 
 @declare(
@@ -121,9 +115,10 @@ def cosine_distance(predictions, targets, /, *, eps=1e-12, axis=-1, where=None, 
     )
     xp = backend.xp
     check_reduction(reduction)
-    a, b, axis = _vectors(xp, predictions, targets, axis, names=("predictions", "targets"))
+    a, b, valid, axis = _vectors(
+        xp, predictions, targets, where, axis, names=("predictions", "targets")
+    )
     eps = check_number(eps, name="eps", low=0.0, backend=backend, like=predictions, dtype=a.dtype)
-    valid = class_axis_last(xp, where_mask(xp, where, predictions, target="predictions"), axis)
     count = None
     if valid is not None:
         a, b = xp.where(valid, a, 0.0), xp.where(valid, b, 0.0)
@@ -215,7 +210,7 @@ def cosine_embedding_loss(x1, x2, labels, /, *, margin=0.0, axis=-1, reduction="
     backend, (x1, x2, labels, margin) = _X1_X2_LABELS_MARGIN(x1, x2, labels, margin)
     xp = backend.xp
     check_reduction(reduction)
-    a, b, axis = _vectors(xp, x1, x2, axis, names=("x1", "x2"))
+    a, b, _, axis = _vectors(xp, x1, x2, None, axis, names=("x1", "x2"))
     check_label_dtype(xp, labels)
     if tuple(labels.shape) != tuple(a.shape[:-1]):
         raise ValueError(
@@ -223,15 +218,7 @@ def cosine_embedding_loss(x1, x2, labels, /, *, margin=0.0, axis=-1, reduction="
             f"{tuple(a.shape[:-1])}, received {tuple(labels.shape)}"
         )
     margin = check_number(margin, name="margin", backend=backend, like=x1, dtype=a.dtype)
-    y = cast(xp, labels, a.dtype)
-    if xp.isdtype(labels.dtype, "bool"):
-        y = 2 * y - 1
-        bad = None
-    else:
-        bad = check_values(
-            xp, backend, lambda: (y != 1) & (y != -1), name="labels",
-            expected="-1 or +1 (or bool labels)",
-        )  # fmt: skip
+    y, bad = signed_labels(xp, backend, labels, cast(xp, labels, a.dtype), None, unit="row")
     tiny = 1e-12  # torch's EPSILON, added to each squared norm
     squares = (xp.sum(a * a, axis=-1) + tiny) * (xp.sum(b * b, axis=-1) + tiny)
     cosine = xp.sum(a * b, axis=-1) / xp.sqrt(squares)
