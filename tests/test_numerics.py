@@ -6,7 +6,9 @@
 - soft-label cross-entropy with a ``-inf`` logit where the label is 0 stays
   finite (no 0 · ∞), for every loss that takes logits;
 - focal and ASL gradients stay finite for gamma < 1 at extreme logits;
-- 16-bit inputs are computed, and returned, in float32.
+- 16-bit inputs are computed, and returned, in float32;
+- every declared case with 1e8 added to its prediction gives, in float32, the
+  float64 loss and gradient of the same rounded inputs.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import math
 
 import numpy as np
 import pytest
+from cases import CASES  # tests/ is on sys.path
 
 import mlcloss
 
@@ -230,3 +233,50 @@ def test_rule_gradient(autograd_framework, name):
     zero = RULES[name][4]
     if zero is not None:
         assert np.all(grad[zero] == 0), f"{name}: gradient {grad}"
+
+
+# A 1e8 offset on every prediction of every declared case (float32, whose spacing there is 8):
+# the loss must equal the float64 computation on the same rounded values, so nothing computes
+# a difference of two large numbers (``s - logsumexp(s)``, ``e^x`` before a log). Exempt: the
+# predictions that are probabilities, similarities or log-rates (no meaning, or e^1e8 is no
+# float's), and hidden states, whose logits come out of a float32 matmul of 1e8-sized values.
+OFFSET = 1e8
+NOT_OFFSET = {
+    "binary-ce",
+    "circle",
+    "probabilities",
+    "poisson-log",
+    "linear-ce",
+    "linear-ce-softcap-z-loss",
+}
+
+
+@pytest.mark.parametrize("name", sorted(set(CASES) - NOT_OFFSET))
+def test_offset_of_1e8_gives_the_float64_loss_and_gradient(autograd_framework, name):
+    fn, prediction, args, arrays, options, *_ = CASES[name]
+    f = autograd_framework
+
+    def posed(dtype):
+        def pose(values):
+            values = np.asarray(values)
+            return f.array(values, dtype=dtype if values.dtype.kind == "f" else None)
+
+        def loss(x, *labels):
+            return fn(x, *labels, **{k: pose(v) for k, v in arrays.items()}, **options)
+
+        rounded = f.to_numpy(f.array(prediction + OFFSET, dtype="float32")).astype(np.float64)
+        return loss, pose(rounded), [pose(a) for a in args]
+
+    value, grad = f.value_and_grad(*_flatten(posed("float32")))
+    want, want_grad = f.value_and_grad(*_flatten(posed("float64")))
+    assert np.all(np.isfinite(value)) and np.all(np.isfinite(grad)), (value, grad)
+    # float32 rounding of the loss's terms, which are as large as the spread of a row's logits
+    spread = np.ptp(prediction) + 1.0
+    atol = 16 * np.finfo(np.float32).eps * spread
+    np.testing.assert_allclose(value, want, rtol=2e-5, atol=atol)
+    np.testing.assert_allclose(grad, want_grad, rtol=1e-3, atol=1e-3 * np.abs(want_grad).max())
+
+
+def _flatten(posed):
+    loss, x, labels = posed
+    return loss, x, *labels

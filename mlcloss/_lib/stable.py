@@ -35,20 +35,25 @@ def masked_max(xp, z, where):
 
 
 def log1p_scaled(xp, backend, m, total):
-    """log(1 + e^m · total) = softplus(m + log total) for a shift ``m`` (keepdims) and the sum
-    ``total`` of the exponentials shifted by it.
+    """``(log(1 + e^m · total), e^m / (1 + e^m · total))`` for a shift ``m`` (keepdims) and the
+    sum ``total`` of the exponentials shifted by it: the value, and its derivative per unit of
+    ``total`` (the factor each shifted exponential's gradient carries).
 
-    Exact in every regime: when the sum is tiny, softplus returns it to full
-    relative precision (log1p), when it is huge, softplus returns the
-    logarithm itself; an empty set (``total`` 0) gives exactly 0 with a zero
-    gradient (double ``where`` around the log); a shift of +inf gives +inf.
+    With ``y = m + log total`` the value is softplus(y): exact in every regime (when the sum
+    is tiny softplus returns it to full relative precision, log1p, when it is huge the
+    logarithm itself). The derivative is σ(y) / total, never ``e^{m − value}``: at m = 1e8 in
+    float32 the value rounds to m, and that exponential would be 1 for every term. An empty
+    set (``total`` 0) gives exactly 0 and 0, with a zero gradient (double ``where`` around the
+    log); a shift of +inf gives +inf.
     """
     present = total > 0
-    log_total = xp.log(xp.where(present, total, 1.0))
-    value = xp.where(present, backend.softplus(m[..., 0] + log_total), 0.0)
+    safe_total = xp.where(present, total, 1.0)
+    y = m[..., 0] + xp.log(safe_total)
+    value = xp.where(present, backend.softplus(y), 0.0)
+    slope = xp.where(present, backend.sigmoid(y) / safe_total, 0.0)
     # a shift of +inf: an infinite term (a positive's logit -inf, a negative's +inf), whose
     # shifted exponential inf - inf is NaN; the log is +inf, not the 0 of an empty set
-    return xp.where(m[..., 0] == float("inf"), float("inf"), value)
+    return xp.where(m[..., 0] == float("inf"), float("inf"), value), slope
 
 
 def log_where(xp, x, where):

@@ -35,7 +35,7 @@ from .._lib.label_sets import hard_label_sets
 from .._lib.reduce import check_reduction, reduce
 from .._lib.registry import declare
 from .._lib.shapes import broadcast_like
-from .._lib.stable import masked_logsumexp
+from .._lib.stable import masked_logsumexp, masked_max
 from .._lib.validate import check_broadcastable, check_values, poison_rows
 from ..backends import Inputs
 
@@ -178,6 +178,10 @@ def combinatorial_softmax_crossentropy(
         raise ValueError(
             f"mlcloss: k={k} exceeds the number of classes {num_classes} along axis {axis}"
         )
+    # the loss is unchanged by a common shift of the logits (and θ): shifting by the row's max
+    # keeps log Z_k and the positives' sum small, so their difference keeps its digits
+    shift = backend.stop_gradient(masked_max(xp, x, xp.isfinite(x)))
+    x = x - shift
     count = xp.sum(xp.astype(positive, x.dtype), axis=-1)
     chosen = xp.sum(xp.where(positive, x, 0.0), axis=-1)
     log_z = log_elementary_symmetric(xp, backend, x, k)
@@ -192,7 +196,7 @@ def combinatorial_softmax_crossentropy(
         )
         loss = log_z[..., k] - chosen
     else:
-        theta = _threshold(xp, threshold, count)
+        theta = _threshold(xp, threshold, count) - shift[..., 0]
         bad_count = check_values(
             xp,
             backend,

@@ -130,13 +130,16 @@ def multiclass_hinge_loss(scores, labels, /, *, margin=1.0, axis=-1, reduction="
 
 
 def _crammer_singer(backend, scores, labels, margin, axis, reduction):
-    """max_j (s_j + m [j ≠ y]) − s_y per row, reduced."""
+    """max_j (s_j − s_y + m [j ≠ y]) per row, reduced: each difference taken before the
+    margin is added, so a common offset of the scores (1e8 in float32) cannot round the
+    margin away."""
     xp = backend.xp
     check_reduction(reduction)
     x, t, bad = index_rows(xp, backend, scores, labels, axis)
     hot = t > 0
     margin = check_number(margin, name="margin", backend=backend, like=scores, dtype=x.dtype)
-    loss = xp.max(xp.where(hot, x, x + margin), axis=-1) - _true_score(xp, x, hot)
+    rival = (x - _true_score(xp, x, hot)[..., None]) + margin
+    loss = xp.max(xp.where(hot, 0.0, rival), axis=-1)
     return reduce(xp, poison_rows(xp, loss, poison_options(xp, backend, bad, margin)), reduction)
 
 
@@ -300,7 +303,7 @@ def multi_margin_loss(
     x, t, bad = index_rows(xp, backend, scores, labels, axis)
     hot = t > 0
     margin = check_number(margin, name="margin", backend=backend, like=scores, dtype=x.dtype)
-    violation = margin - _true_score(xp, x, hot)[..., None] + x
+    violation = (x - _true_score(xp, x, hot)[..., None]) + margin  # the difference first
     hinge = xp.where(hot | (violation <= 0), 0.0, violation)
     loss = xp.sum(hinge if p == 1 else hinge * hinge, axis=-1) / x.shape[-1]
     if class_weights is not None:
@@ -374,7 +377,7 @@ def categorical_hinge_loss(scores, labels, /, *, axis=-1, reduction="mean"):
     xp = backend.xp
     check_reduction(reduction)
     x, t, _, _ = dense_rows(xp, scores, labels, None, axis, names=("scores", "labels"))
-    violation = 1 + xp.max((1 - t) * x, axis=-1) - xp.sum(t * x, axis=-1)
+    violation = (xp.max((1 - t) * x, axis=-1) - xp.sum(t * x, axis=-1)) + 1  # difference first
     return reduce(xp, xp.where(violation > 0, violation, 0.0), reduction)
 
 
@@ -678,7 +681,7 @@ def multilabel_margin_loss(scores, labels, /, *, axis=-1, reduction="mean"):
     index = backend.as_index(xp.where(listed & (lists < classes), lists, 0))
     target = backend.multi_hot(index, listed, classes)
     listed_scores = backend.take_along_last_axis(x, index)  # s_{y_k}, [..., C]
-    margins = 1 - listed_scores[..., :, None] + x[..., None, :]  # [..., k, i]
+    margins = (x[..., None, :] - listed_scores[..., :, None]) + 1  # [..., k, i], difference first
     counted = listed[..., :, None] & ~target[..., None, :]
     loss = xp.sum(xp.where(counted & (margins > 0), margins, 0.0), axis=(-2, -1)) / classes
     return reduce(xp, poison_rows(xp, loss, bad), reduction)

@@ -231,14 +231,14 @@ def _hard_values(xp, backend, x, positive, valid, threshold, *, offset):
     m_neg = masked_max(xp, z, ~positive)
     e = xp.exp(z - xp.where(positive, m_pos, m_neg))
     e_pos = xp.where(positive, e, 0.0)
-    loss, stats = _two_sets(xp, backend, m_neg, e - e_pos, m_pos, e_pos)
-    return loss, (e, *stats)
+    loss, slopes = _two_sets(xp, backend, m_neg, e - e_pos, m_pos, e_pos)
+    return loss, (e, *slopes)
 
 
 def _hard_gradient(xp, backend, x, saved, g, positive, valid, threshold, *, offset):
     """∂L/∂s_i = ±e^{z_i − L_set}: the saved exponentials times a per-row factor."""
-    e, *stats = saved
-    neg, pos = _set_factors(xp, stats, g)
+    e, *slopes = saved
+    neg, pos = _set_factors(xp, slopes, g)
     return e * xp.where(positive, -pos, neg)
 
 
@@ -256,14 +256,14 @@ def _soft_values(xp, backend, x, t, positive, valid, threshold, *, offset):
     m_pos = masked_max(xp, -s, positive)
     w_neg = xp.where(negative, (1 - t) * xp.exp(s - m_neg), 0.0)
     w_pos = xp.where(positive, t * xp.exp(-s - m_pos), 0.0)
-    loss, stats = _two_sets(xp, backend, m_neg, w_neg, m_pos, w_pos)
-    return loss, (w_neg, w_pos, *stats)
+    loss, slopes = _two_sets(xp, backend, m_neg, w_neg, m_pos, w_pos)
+    return loss, (w_neg, w_pos, *slopes)
 
 
 def _soft_gradient(xp, backend, x, saved, g, t, positive, valid, threshold, *, offset):
     """∂L/∂s = (1 − t) e^{s − L_neg} − t e^{−s − L_pos}."""
-    w_neg, w_pos, *stats = saved
-    neg, pos = _set_factors(xp, stats, g)
+    w_neg, w_pos, *slopes = saved
+    neg, pos = _set_factors(xp, slopes, g)
     return w_neg * neg - w_pos * pos
 
 
@@ -428,14 +428,14 @@ def _sparse_values(xp, backend, x, index, keep, negative, threshold, *, offset):
     pos = -backend.take_along_last_axis(s, index)
     m_pos = masked_max(xp, pos, keep)
     e_pos = xp.where(keep, xp.exp(pos - m_pos), 0.0)
-    loss, stats = _two_sets(xp, backend, m_neg, e_neg, m_pos, e_pos)
-    return loss, (e_neg, e_pos, *stats)
+    loss, slopes = _two_sets(xp, backend, m_neg, e_neg, m_pos, e_pos)
+    return loss, (e_neg, e_pos, *slopes)
 
 
 def _sparse_gradient(xp, backend, x, saved, g, index, keep, negative, threshold, *, offset):
     """∂L/∂s = e^{s − L_neg} on the negatives, minus e^{−s_j − L_pos} scattered to the positives."""
-    e_neg, e_pos, *stats = saved
-    neg, pos = _set_factors(xp, stats, g)
+    e_neg, e_pos, *slopes = saved
+    neg, pos = _set_factors(xp, slopes, g)
     return backend.scatter_add_last(e_neg * neg, index, -e_pos * pos)
 
 
@@ -710,18 +710,20 @@ def _threshold(xp, threshold, logits, dtype, axis):
 
 
 def _two_sets(xp, backend, m_neg, e_neg, m_pos, e_pos):
-    """``(L, stats)``: ZLPR's two logs from each set's shift ``m`` and shifted exponentials
-    ``e`` (0 off the set), and the per-row statistics the gradient reuses."""
-    l_neg = log1p_scaled(xp, backend, m_neg, xp.sum(e_neg, axis=-1))
-    l_pos = log1p_scaled(xp, backend, m_pos, xp.sum(e_pos, axis=-1))
-    return l_neg + l_pos, (m_neg, m_pos, l_neg, l_pos)
+    """``(L, slopes)``: ZLPR's two logs from each set's shift ``m`` and shifted exponentials
+    ``e`` (0 off the set), and each set's per-row factor ``e^m / (1 + e^m Σ e)``, which
+    the gradient reuses."""
+    l_neg, slope_neg = log1p_scaled(xp, backend, m_neg, xp.sum(e_neg, axis=-1))
+    l_pos, slope_pos = log1p_scaled(xp, backend, m_pos, xp.sum(e_pos, axis=-1))
+    return l_neg + l_pos, (slope_neg, slope_pos)
 
 
-def _set_factors(xp, stats, g):
-    """``e^{m − L} · g`` per row for the negative and the positive set: ∂L/∂z_i = e_i × factor."""
-    m_neg, m_pos, l_neg, l_pos = stats
+def _set_factors(xp, slopes, g):
+    """The negative and the positive set's factor times the upstream ``g``, per row:
+    ∂L/∂z_i = e_i × factor."""
     g = per_row(g)
-    return xp.exp(m_neg - l_neg[..., None]) * g, xp.exp(m_pos - l_pos[..., None]) * g
+    slope_neg, slope_pos = slopes
+    return slope_neg[..., None] * g, slope_pos[..., None] * g
 
 
 def _repeated(xp, index, keep):

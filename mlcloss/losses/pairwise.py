@@ -27,7 +27,7 @@ from .._lib.gradients import EAGER, Rows, per_row, reduced
 from .._lib.label_sets import hard_label_sets
 from .._lib.reduce import check_reduction
 from .._lib.registry import declare
-from .._lib.stable import masked_logsumexp, masked_softmax
+from .._lib.stable import masked_logsumexp, masked_max, masked_softmax
 from ..backends import Inputs
 
 __all__ = ["circle_loss", "unified_pairwise_loss"]
@@ -303,15 +303,25 @@ def _circle_scores(xp, backend, s, *, scale, margin):
     )
 
 
-def _pairwise_values(xp, backend, x, negative, positive, *, scores, **options):
-    """softplus(LSE_neg a + LSE_pos b): log(1 + Σ_neg Σ_pos e^{a_i + b_j}), 0 for an empty set."""
+def _pairwise_values(xp, backend, x, negative, positive, *, scores, invariant, **options):
+    """softplus(LSE_neg a + LSE_pos b): log(1 + Σ_neg Σ_pos e^{a_i + b_j}), 0 for an empty set.
+
+    When a + b depends on differences of ``x`` alone (``invariant``), ``x`` is first shifted
+    by its row's largest valid logit: the two logsumexps then stay small, and their sum keeps
+    its digits where ±γ · 1e8 would cancel them in float32. The gradient needs no shift (it
+    is made of softmaxes).
+    """
+    if invariant:
+        x = x - backend.stop_gradient(masked_max(xp, x, negative | positive))
     a, b, _, _ = scores(xp, backend, x, **options)
     lse_neg = masked_logsumexp(xp, backend, a, where=negative)
     lse_pos = masked_logsumexp(xp, backend, b, where=positive)
     return backend.softplus(lse_neg + lse_pos), (lse_neg + lse_pos,)
 
 
-def _pairwise_gradient(xp, backend, x, saved, g, negative, positive, *, scores, **options):
+def _pairwise_gradient(
+    xp, backend, x, saved, g, negative, positive, *, scores, invariant, **options
+):
     r"""∂L/∂s_i = σ(LSE_neg + LSE_pos) (softmax_neg(a)_i a'_i + softmax_pos(b)_i b'_i).
 
     A row with an empty set has σ(−∞) = 0 and so no gradient.
@@ -324,14 +334,15 @@ def _pairwise_gradient(xp, backend, x, saved, g, negative, positive, *, scores, 
     return factor * (neg + pos)
 
 
-def _pairwise_rows(scores, autodiff=frozenset()) -> Rows:
+def _pairwise_rows(scores, *, invariant, autodiff=frozenset()) -> Rows:
     return Rows(
-        partial(_pairwise_values, scores=scores),
-        partial(_pairwise_gradient, scores=scores),
+        partial(_pairwise_values, scores=scores, invariant=invariant),
+        partial(_pairwise_gradient, scores=scores, invariant=invariant),
         autodiff=autodiff,
     )
 
 
-_UNIFIED_ROWS = _pairwise_rows(_unified_scores)
-# the circle loss keeps eager autograd: its gradient takes as many kernels as the replay
-_CIRCLE_ROWS = _pairwise_rows(_circle_scores, autodiff=EAGER)
+_UNIFIED_ROWS = _pairwise_rows(_unified_scores, invariant=True)
+# the circle loss keeps eager autograd: its gradient takes as many kernels as the replay;
+# its weights depend on the similarities themselves, so no shift leaves it unchanged
+_CIRCLE_ROWS = _pairwise_rows(_circle_scores, invariant=False, autodiff=EAGER)
