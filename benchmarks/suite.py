@@ -1,7 +1,8 @@
 """The benchmark suite: every loss on every installed backend, each beside its peer.
 
 Run: ``mlcloss bench --suite [--backends torch,jax] [--losses softmax_cross_entropy]
-[--shapes 4096x1000] [--modes eager-forward,eager-backward] [--pairs 15] [--json out.json]``.
+[--shapes 4096x1000] [--modes eager-forward,eager-backward] [--pairs 15] [--json out.json]
+[--against autograd]``.
 
 For each (backend, loss, shape, mode) the suite times mlcloss and, where one
 exists, the framework's own loss or the seeds' code on the same inputs,
@@ -17,6 +18,11 @@ NumPy has no autograd and no compiler: forward only, and its backward rows
 time ``mlcloss.value_and_grad`` where a closed form exists. Shapes are
 (rows, classes); the GlobalPointer shape is 144 (batch × heads) rows of
 16384 = 128² spans.
+
+``--against autograd`` times each loss that has a closed-form gradient against
+itself with the closed forms off (``mlcloss.analytic_gradients(False)``: the
+framework's autograd through the same formula) instead of against its peer:
+the measure of whether a closed form earns its place.
 """
 
 from __future__ import annotations
@@ -291,7 +297,17 @@ def copy_bandwidth() -> float:
     return 2 * a.nbytes / min(times)
 
 
-def run(backends, losses, shapes, modes, pairs, progress=sys.stderr):
+def _autograd(loss):
+    """``loss`` with the closed-form gradients off while it runs (and so while it is traced)."""
+
+    def plain(*args):
+        with mlcloss.analytic_gradients(False):
+            return loss(*args)
+
+    return plain
+
+
+def run(backends, losses, shapes, modes, pairs, progress=sys.stderr, against="peer"):
     bandwidth = copy_bandwidth()
     results, rng = [], np.random.default_rng(0)
     cases = [(b, n, s, m) for b in backends for n in losses for s in shapes for m in modes]
@@ -309,10 +325,11 @@ def run(backends, losses, shapes, modes, pairs, progress=sys.stderr):
         prediction, labels, options = _inputs(name, rows, classes, rng)
         runner = _Runner(backend)
         x, y = runner.array(prediction), tuple(runner.array(a) for a in labels)
-        ours = runner.callable(partial(getattr(mlcloss, name), **options), x, y, mode)
+        loss = partial(getattr(mlcloss, name), **options)
+        ours = runner.callable(loss, x, y, mode)
         if ours is None:
             continue
-        peer = _peer(backend, name)
+        peer = _peer(backend, name) if against == "peer" else _autograd(loss)
         theirs = None if peer is None else runner.callable(peer, x, y, mode)
         row = {"backend": backend, "loss": name, "shape": shape, "mode": mode}
         try:
@@ -332,13 +349,14 @@ def run(backends, losses, shapes, modes, pairs, progress=sys.stderr):
             row.update(peak_mib=peak / 2**20, logits_mib=prediction.nbytes / 2**20)
         results.append(row)
     print(file=progress)
-    return {"copy_bandwidth_gb_s": bandwidth / 1e9, "rows": results}
+    return {"copy_bandwidth_gb_s": bandwidth / 1e9, "against": against, "rows": results}
 
 
 def table(report) -> str:
     lines = [
         f"copy bandwidth {report['copy_bandwidth_gb_s']:.1f} GB/s",
-        "| backend | loss | shape | mode | mlcloss | peer | ratio | floor | ours / floor "
+        f"| backend | loss | shape | mode | mlcloss | {report.get('against', 'peer')} | ratio "
+        "| floor | ours / floor "
         "| peak memory (logits) |",
         "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
@@ -371,6 +389,13 @@ def main(argv=None) -> int:
     parser.add_argument("--modes", default=",".join(MODES))
     parser.add_argument("--pairs", type=int, default=15)
     parser.add_argument("--json", type=Path)
+    parser.add_argument(
+        "--against",
+        choices=("peer", "autograd"),
+        default="peer",
+        help="time each loss against its peer (default) or against its own formula under "
+        "autograd, for the losses with a closed-form gradient",
+    )
     args = parser.parse_args(argv)
     chosen = {}
     for option, allowed in (
@@ -386,8 +411,16 @@ def main(argv=None) -> int:
                 f"--{option}: unknown or not installed {unknown}; expected some of {allowed}"
             )
         chosen[option] = values
+    losses = chosen["losses"]
+    if args.against == "autograd":
+        losses = [n for n in losses if REGISTRY[n].closed_form]
     report = run(
-        chosen["backends"], chosen["losses"], chosen["shapes"], chosen["modes"], args.pairs
+        chosen["backends"],
+        losses,
+        chosen["shapes"],
+        chosen["modes"],
+        args.pairs,
+        against=args.against,
     )
     print(table(report))
     if args.json:

@@ -9,7 +9,7 @@
 - ``benchmarks.md`` and ``plots/benchmarks.png``: the performance targets from
   the JSON that ``mlcloss bench --json benchmarks/results/targets.json`` wrote;
 - ``plots/*.png``: loss and gradient against one logit for each loss family,
-  the gradient from :func:`mlcloss.value_and_grad` (the closed forms).
+  the gradient by torch's autograd in float64 (through the closed forms where a loss has one).
 
 ``python docs/build.py`` from the repository root; nox's ``docs`` session runs
 it, then ``mkdocs build --strict``.
@@ -26,6 +26,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+import torch  # noqa: E402
 
 import mlcloss  # noqa: E402
 from mlcloss.capabilities import LOSSES  # noqa: E402
@@ -36,28 +37,31 @@ OUT = ROOT / "docs" / "generated"
 LOGIT = np.linspace(-6.0, 6.0, 241)
 
 
-def _curve(loss, make):
-    """(values, gradients) of ``loss(*make(x))`` for each x in LOGIT: the gradient summed over
-    the entries ``make`` indexes (the logit it varies, or all the logits it sets to x)."""
+def _curve(loss, make, xs):
+    """(values, gradients) of ``loss(*make(x))`` for each x in ``xs``, by torch's autograd in
+    float64: the gradient summed over the entries ``make`` indexes (the logit it varies, or
+    all the logits it sets to x)."""
     values, grads = [], []
-    for x in LOGIT:
+    for x in xs:
         prediction, args, options, index = make(x)
-        value, grad = mlcloss.value_and_grad(loss)(prediction, *args, **options)
-        values.append(float(np.sum(value)))
-        grads.append(float(np.sum(np.asarray(grad)[index])))
+        prediction = torch.tensor(prediction, dtype=torch.float64, requires_grad=True)
+        value = loss(prediction, *(torch.as_tensor(a) for a in args), **options).sum()
+        (grad,) = torch.autograd.grad(value, prediction)
+        values.append(float(value.detach()))
+        grads.append(float(grad[index].sum()))
     return np.array(values), np.array(grads)
 
 
-def _figure(name, title, curves, xlabel, *, log=False):
+def _figure(name, title, curves, xlabel, *, log=False, xs=LOGIT):
     """Loss (left) and gradient (right) against the logit, one line per (label, make, loss)."""
     figure, (left, right) = plt.subplots(1, 2, figsize=(10, 3.8))
     if log:
         left.set_yscale("log")
         right.set_yscale("log")
     for label, loss, make in curves:
-        value, grad = _curve(loss, make)
-        left.plot(LOGIT, value, label=label)
-        right.plot(LOGIT, grad, label=label)
+        value, grad = _curve(loss, make, xs)
+        left.plot(xs, value, label=label)
+        right.plot(xs, grad, label=label)
     for axis, what in ((left, "loss"), (right, "∂ loss / ∂ logit")):
         axis.set_xlabel(xlabel)
         axis.set_title(what)
@@ -132,6 +136,112 @@ def plots():
             ("softmax focal, γ=2", mlcloss.softmax_focal_loss, target_of_three),
         ],  # fmt: skip
         "logit of the target class",
+    )
+
+    def with_options(make, **options):
+        def made(x):
+            prediction, args, _, index = make(x)
+            return prediction, args, options, index
+
+        return made
+
+    one_hot_of_three = np.array([[1.0, 0.0, 0.0]])
+
+    def one_hot_target(x):
+        return target_of_three(x)[0], (one_hot_of_three,), {}, (0, 0)
+
+    _figure(
+        "robust",
+        "Cross-entropy and its robust variants, 3 classes: logits (x, 0, 0), target class 0",
+        [
+            ("softmax CE", mlcloss.softmax_cross_entropy, target_of_three),
+            ("poly-1, ε = 2 (one-hot)", mlcloss.poly1_cross_entropy, one_hot_target),
+            ("generalized CE, q = 0.5", mlcloss.generalized_cross_entropy, target_of_three),
+            (
+                "generalized CE, q = 0.9",
+                mlcloss.generalized_cross_entropy,
+                with_options(target_of_three, q=0.9),
+            ),
+        ],  # fmt: skip
+        "logit of the target class",
+    )
+    _figure(
+        "multiclass",
+        "Multiclass margins, 3 classes: scores (x, 0, 0), target class 0",
+        [
+            ("multiclass hinge (Crammer–Singer)", mlcloss.multiclass_hinge_loss, target_of_three),
+            ("multi-margin (Weston–Watkins)", mlcloss.multi_margin_loss, target_of_three),
+            ("multi-margin, p = 2", mlcloss.multi_margin_loss, with_options(target_of_three, p=2)),
+            ("categorical hinge (one-hot)", mlcloss.categorical_hinge_loss, one_hot_target),
+            ("multiclass perceptron", mlcloss.multiclass_perceptron_loss, target_of_three),
+            ("multiclass sparsemax", mlcloss.multiclass_sparsemax_loss, target_of_three),
+        ],  # fmt: skip
+        "score of the target class",
+    )
+
+    def residual(x):
+        return np.array([x]), (np.array([0.0]),), {"reduction": "sum"}, 0
+
+    _figure(
+        "regression",
+        "Regression losses against the residual (target 0)",
+        [
+            ("squared error", mlcloss.squared_error, residual),
+            ("absolute error", mlcloss.absolute_error, residual),
+            ("Huber, δ = 1", mlcloss.huber_loss, residual),
+            (
+                "smooth L1, β = 2",
+                mlcloss.smooth_l1_loss,
+                with_options(residual, beta=2.0, reduction="sum"),
+            ),
+            ("log-cosh", mlcloss.log_cosh_loss, residual),
+        ],  # fmt: skip
+        "prediction − target",
+    )
+
+    def counted(count):
+        return lambda x: (np.array([x]), (np.array([count]),), {"reduction": "sum"}, 0)
+
+    def gaussian(variance):
+        return lambda x: (
+            np.array([x]),
+            (np.array([0.0]), np.array([variance])),
+            {"reduction": "sum"},
+            0,
+        )
+
+    _figure(
+        "likelihood",
+        "Likelihood losses: Poisson on the log-rate x, Gaussian on the mean x (target 0)",
+        [
+            ("Poisson, count 0", mlcloss.poisson_nll_loss, counted(0.0)),
+            ("Poisson, count 2", mlcloss.poisson_nll_loss, counted(2.0)),
+            ("Poisson, count 5", mlcloss.poisson_nll_loss, counted(5.0)),
+            ("Gaussian, σ² = 1", mlcloss.gaussian_nll_loss, gaussian(1.0)),
+            ("Gaussian, σ² = 4", mlcloss.gaussian_nll_loss, gaussian(4.0)),
+        ],
+        "log-rate or mean x",
+        xs=np.linspace(-3.0, 3.0, 121),
+    )
+
+    def against_unit(labels=None, **options):
+        """The first vector (x, 1) against the second (1, 0): the angle shrinks as x grows."""
+
+        def make(x):
+            args = (np.array([[1.0, 0.0]]),) + (() if labels is None else (np.array([labels]),))
+            return np.array([[x, 1.0]]), args, options, (0, 0)
+
+        return make
+
+    _figure(
+        "cosine",
+        "Cosine losses: the vector (x, 1) against (1, 0); the distance and the y = +1 embedding coincide",
+        [
+            ("cosine distance", mlcloss.cosine_distance, against_unit()),
+            ("cosine embedding, y = +1", mlcloss.cosine_embedding_loss, against_unit(1.0)),
+            ("cosine embedding, y = −1, m = 0", mlcloss.cosine_embedding_loss, against_unit(-1.0)),
+        ],
+        "first component x of the first vector",
     )
     others = np.array([1.0, -0.5, -1.5, 0.5, -2.0])  # two positives (0, 1), three negatives
     labels = np.array([[1, 1, 0, 0, 0]])
