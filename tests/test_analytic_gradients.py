@@ -41,10 +41,12 @@ def test_the_analytic_cases_cover_every_closed_form():
     assert {CASES[name][0] for name in ANALYTIC_CASES} == ANALYTIC
 
 
-REDUCED = [  # every case in every reduction its function has
+# every case of a closed form, reduced by the mean and kept per row: ``value_and_grad`` takes
+# the gradient of the sum of what the loss returns, so "none" also gives "sum"'s gradient
+REDUCED = [
     (name, reduction)
-    for name in sorted(CASES)
-    for reduction in ("mean", "sum", "none")
+    for name in ANALYTIC_CASES
+    for reduction in ("mean", "none")
     if reduction == "mean" or "reduction" in inspect.signature(CASES[name][0]).parameters
 ]
 

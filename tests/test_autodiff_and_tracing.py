@@ -103,8 +103,8 @@ def test_jax_forward_mode_equals_reverse_mode(name, scale):
     def total(x):
         return jax.numpy.sum(loss(x, *args))
 
-    # jitted: eager JAX compiles every primitive apart (25 s for a combinatorial case)
-    reverse, forward = jax.jit(jax.grad(total))(logits), jax.jit(jax.jacfwd(total))(logits)
+    # one jit for both: eager JAX compiles every primitive apart (25 s for a combinatorial case)
+    reverse, forward = jax.jit(lambda x: (jax.grad(total)(x), jax.jacfwd(total)(x)))(logits)
     assert np.all(np.isfinite(reverse)), reverse
     assert np.all(np.isfinite(forward)), forward
     np.testing.assert_allclose(forward, reverse, rtol=1e-12, atol=1e-14)
@@ -124,24 +124,17 @@ def test_jax_vmap_equals_a_loop(name):
     loss, logits, args = _call(framework, name)
     batch = jax.numpy.stack([logits, 0.5 * logits, 0.9 * logits])  # stays in every domain
 
-    def per_prediction(x):
-        return loss(x, *args)
+    def value_and_grad(x):
+        value = loss(x, *args)
+        return value, jax.grad(lambda y: jax.numpy.sum(loss(y, *args)))(x)
 
-    # all jitted: eager JAX compiles every primitive apart (45 s for a combinatorial case)
-    single = jax.jit(per_prediction)
-    loop = np.stack([np.asarray(single(x)) for x in batch])
-    np.testing.assert_allclose(
-        jax.jit(jax.vmap(per_prediction))(batch), loop, rtol=1e-12, atol=1e-15
-    )
-
-    def total(x):
-        return jax.numpy.sum(per_prediction(x))
-
-    grad = jax.jit(jax.grad(total))
-    grads = np.stack([np.asarray(grad(x)) for x in batch])
-    np.testing.assert_allclose(
-        jax.jit(jax.vmap(jax.grad(total)))(batch), grads, rtol=1e-12, atol=1e-15
-    )
+    # all jitted, the value and the gradient together: eager JAX compiles every primitive
+    # apart (45 s for a combinatorial case), and each compile costs more than the run
+    single = jax.jit(value_and_grad)
+    loop = [np.stack(parts) for parts in zip(*(single(x) for x in batch))]
+    batched = jax.jit(jax.vmap(value_and_grad))(batch)
+    for got, want in zip(batched, loop):
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-15)
 
 
 # GlobalPointer reshapes its spans by the (static) batch size; linear CE's weight [V, D]

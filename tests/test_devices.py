@@ -7,7 +7,10 @@ float64 result, and nothing may go back to the host:
 
 - JAX: eager under ``jax.transfer_guard_device_to_host("disallow")`` (no
   device-to-host reads, so no syncs), jitted under ``jax.transfer_guard("disallow")``
-  (no transfers at all);
+  (no transfers at all). JAX's default device is not repeated here: the
+  traced-against-eager test of ``test_autodiff_and_tracing.py`` runs every case
+  there under these guards (:class:`mlcloss.testing.frameworks.JaxFramework`);
+  this file adds JAX's other devices (its CPU when a GPU is the default);
 - torch: on CUDA, forward and backward under ``torch.cuda.set_sync_debug_mode("error")``,
   which raises on any operation that waits for the device.
 
@@ -36,7 +39,7 @@ def _devices():
     if "jax" in names:
         import jax
 
-        devices += [("jax", f"{d.platform}:{d.id}") for d in jax.devices()]
+        devices += [("jax", f"{d.platform}:{d.id}") for d in jax.devices()[1:]]
         if jax.default_backend() != "cpu":
             devices += [("jax", f"cpu:{d.id}") for d in jax.devices("cpu")[:1]]
     return devices

@@ -38,7 +38,8 @@ def _run(script, **env):
 def test_jax_mesh_batch_class_and_both_sharded():
     """Every case on a 4×2 mesh: unsharded values and gradients, the gradient keeps the layout."""
     pytest.importorskip("jax")
-    out = _run("jax_mesh_check.py", XLA_FLAGS="--xla_force_host_platform_device_count=8")
+    flags = os.environ.get("XLA_FLAGS", "") + " --xla_force_host_platform_device_count=8"
+    out = _run("jax_mesh_check.py", XLA_FLAGS=flags.strip())
     assert out.count("gradient") == 3 * len(CASES)  # every case, three layouts
 
 

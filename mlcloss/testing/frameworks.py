@@ -201,8 +201,12 @@ class JaxFramework(Framework):
         return self.to_numpy(value), self.to_numpy(grad)
 
     def eager_value_and_grad(self, fn, x, *args):
-        value, grad = self.value_and_grad_fn(fn)(x, *args)
-        return self.to_numpy(value), self.to_numpy(grad)
+        """Op by op, with no device-to-host read allowed (no sync), on ``x``'s device."""
+        import jax
+
+        with jax.transfer_guard_device_to_host("disallow"):
+            value, grad = self.value_and_grad_fn(fn)(x, *args)
+        return self.to_numpy(_on(x, value)), self.to_numpy(_on(x, grad))
 
     def trace(self, fn):
         import jax
@@ -210,8 +214,21 @@ class JaxFramework(Framework):
         return jax.jit(fn)
 
     def traced_value_and_grad(self, fn, x, *args):
-        value, grad = self.trace(self.value_and_grad_fn(fn))(x, *args)
-        return self.to_numpy(value), self.to_numpy(grad)
+        """Compiled; run once more with no transfer at all allowed (the first call moves the
+        constants over), on ``x``'s device."""
+        import jax
+
+        traced = self.trace(self.value_and_grad_fn(fn))
+        jax.block_until_ready(traced(x, *args))
+        with jax.transfer_guard("disallow"):
+            value, grad = traced(x, *args)
+        return self.to_numpy(_on(x, value)), self.to_numpy(_on(x, grad))
+
+
+def _on(x, result):
+    """``result``, asserted to live on the devices of the JAX array ``x``."""
+    assert result.devices() == x.devices(), f"result on {result.devices()}, input on {x.devices()}"
+    return result
 
 
 class TensorFlowFramework(Framework):
