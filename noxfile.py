@@ -17,8 +17,7 @@ nox.options.sessions = [
     "conformance",
     "scale_out",
     "vendoring",
-    "docs",
-]
+]  # the site is built by `conformance`, in its environment; `nox -s docs` builds it alone
 nox.options.error_on_missing_interpreters = True
 
 CONSTRAINTS = ("-c", "constraints.txt")
@@ -29,12 +28,12 @@ CONSTRAINTS = ("-c", "constraints.txt")
 XLA_TEST_FLAGS = "--xla_backend_optimization_level=0 --xla_llvm_disable_expensive_passes=true"
 
 
-def _pytest(session, extras: str, backends: str | None, marks="not scale_out", workers=()):
+def _pytest(session, extras: str, backends: str | None, marks="not scale_out", args=()):
     session.install(*CONSTRAINTS, f".[{extras}]")
     env = {"XLA_FLAGS": XLA_TEST_FLAGS}
     if backends:
         env["MLCLOSS_BACKENDS"] = backends
-    session.run("pytest", "-m", marks, *workers, *session.posargs, env=env)
+    session.run("pytest", "-m", marks, *args, *session.posargs, env=env)
 
 
 @nox.session
@@ -79,16 +78,19 @@ def tensorflow(session):
 
 @nox.session
 def conformance(session):
-    """Every framework and peer in one environment: cross-framework and peer comparisons, the
-    report. The whole suite, on one pytest-xdist worker per core (`-n auto`)."""
-    _pytest(session, "test,all,peers", None, workers=("-n", "auto"))
-    session.run("python", "-m", "mlcloss", "report")
+    """Every framework and peer in one environment: the whole suite, on one pytest-xdist worker
+    per core (`-n auto`), then the site in the same environment (its build runs the
+    conformance report on every framework and fails on a disagreement)."""
+    # the registry's checks ran in the numpy session and alone on each framework
+    alone = ("--ignore", "tests/test_registry.py")
+    _pytest(session, "test,all,peers,docs", None, args=("-n", "auto", *alone))
+    _site(session)
 
 
 @nox.session
 def scale_out(session):
     """A 4×2 JAX mesh of host devices, Dask arrays, two-process torch DDP."""
-    _pytest(session, "test,torch,jax,dask", None, marks="scale_out")
+    _pytest(session, "test,torch,jax,dask", None, marks="scale_out", args=("-n", "auto"))
 
 
 @nox.session
@@ -114,8 +116,13 @@ def vendoring(session):
 
 @nox.session
 def docs(session):
-    """The site: docs/build.py generates the tables and plots, mkdocs builds it, warnings as errors."""
+    """The site alone (`conformance` builds it too)."""
     session.install(*CONSTRAINTS, ".[all,docs,peers]")
+    _site(session)
+
+
+def _site(session):
+    """docs/build.py generates the tables and plots, mkdocs builds the site, warnings as errors."""
     session.run("python", "docs/build.py")
     site = session.create_tmp() + "/site"
     session.run("mkdocs", "build", "--strict", "--site-dir", site, env={"NO_MKDOCS_2_WARNING": "1"})

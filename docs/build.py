@@ -379,6 +379,7 @@ def main() -> int:
     plots()
     result = conformance.report()
     (OUT / "report.md").write_text(report_table(result))
+    print(report_table(result))
     (OUT / "support.md").write_text(support(result))
     (OUT / "peers.md").write_text(peers())
     (OUT / "benchmarks.md").write_text(benchmarks())
