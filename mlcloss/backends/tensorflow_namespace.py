@@ -44,6 +44,7 @@ class _TensorFlowNamespace:
         self.abs, self.exp, self.expm1 = tf.math.abs, tf.math.exp, tf.math.expm1
         self.log, self.log1p, self.floor = tf.math.log, tf.math.log1p, tf.math.floor
         self.sign, self.sqrt, self.tanh = tf.math.sign, tf.math.sqrt, tf.math.tanh
+        self.sinh = tf.math.sinh
         self.isfinite = tf.math.is_finite
         self.maximum = self._promoting(tf.math.maximum)
         self.logaddexp = self._promoting(tf.experimental.numpy.logaddexp)

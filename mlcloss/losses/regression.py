@@ -454,12 +454,14 @@ def log_cosh_loss(predictions, targets, /, *, where=None, reduction="mean"):
 
     .. math::
 
-        L = |d| + \operatorname{log1p}(e^{-2|d|}) - \log 2, \qquad
+        L = |d| + \operatorname{log1p}(e^{-2|d|}) - \log 2 \;(|d| ≥ 1), \qquad
+        L = \operatorname{log1p}(2 \sinh^2(d/2)) \;(|d| < 1), \qquad
         \frac{∂L}{∂\hat y} = \tanh d,
 
     which never forms :math:`\cosh d` (it overflows beyond :math:`|d| ≈ 710`
-    in float64, 89 in float32): the loss is about :math:`d^2/2` near the
-    target and :math:`|d| - \log 2` far from it. The same numbers as
+    in float64, 89 in float32), and near the target never subtracts: the loss
+    is about :math:`d^2/2` there, to full relative precision, and
+    :math:`|d| - \log 2` far from it. The same numbers as
     ``optax.log_cosh`` and, for rows of equal length, Keras's ``LogCosh``;
     Keras's ``d + softplus(-2d)`` overflows for :math:`d` below
     :math:`-\tfrac12` of the float maximum, where this stays exact.
@@ -503,12 +505,21 @@ def log_cosh_loss(predictions, targets, /, *, where=None, reduction="mean"):
 
 
 def _log_cosh_values(xp, backend, x, y):
-    """|d| + log1p(e²) − log 2 with e = exp(−|d|) ≤ 1 (so −2|d| is never formed, nor
-    overflows), and its slope tanh(d)."""
+    """log cosh d, and its slope tanh(d).
+
+    For |d| ≥ 1, |d| + log1p(e²) − log 2 with e = exp(−|d|) ≤ 1 (so −2|d| is never formed,
+    nor overflows). Nearer the target, where that sum of terms ~0.7 would cancel down to
+    ~d²/2, log1p(2 sinh²(d/2)): cosh d − 1 without the subtraction. A double ``where`` keeps
+    sinh from overflowing in the branch not taken.
+    """
     difference = x - y
     size = xp.abs(difference)
+    near = size < 1.0
+    half = xp.where(near, difference, 0.0) / 2
+    sinh_half = xp.sinh(half)
     decay = xp.exp(-size)
-    loss = size + xp.log1p(decay * decay) - math.log(2.0)
+    far = size + xp.log1p(decay * decay) - math.log(2.0)
+    loss = xp.where(near, xp.log1p(2 * sinh_half * sinh_half), far)
     return loss, (xp.tanh(difference),)
 
 
