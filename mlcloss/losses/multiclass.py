@@ -12,6 +12,8 @@ has the closed form :math:`\operatorname{sparsemax}(s) - e_y`.
 
 from __future__ import annotations
 
+import math
+
 from .._compat import device
 from .._lib.arguments import check_number, poison_options, weight_array
 from .._lib.dtypes import cast, compute_dtype
@@ -130,16 +132,17 @@ def multiclass_hinge_loss(scores, labels, /, *, margin=1.0, axis=-1, reduction="
 
 
 def _crammer_singer(backend, scores, labels, margin, axis, reduction):
-    """max_j (s_j − s_y + m [j ≠ y]) per row, reduced: each difference taken before the
+    """max(0, max_{j≠y} s_j − s_y + m) per row, reduced: the difference taken before the
     margin is added, so a common offset of the scores (1e8 in float32) cannot round the
-    margin away."""
+    margin away; one pass over the scores (a ``where`` and a ``max``), the rest per row."""
     xp = backend.xp
     check_reduction(reduction)
     x, t, bad = index_rows(xp, backend, scores, labels, axis)
     hot = t > 0
     margin = check_number(margin, name="margin", backend=backend, like=scores, dtype=x.dtype)
-    rival = (x - _true_score(xp, x, hot)[..., None]) + margin
-    loss = xp.max(xp.where(hot, 0.0, rival), axis=-1)
+    rival = xp.max(xp.where(hot, -math.inf, x), axis=-1)  # the best other class (-inf if none)
+    violation = (rival - _true_score(xp, x, hot)) + margin
+    loss = xp.where(violation > 0, violation, 0.0)
     return reduce(xp, poison_rows(xp, loss, poison_options(xp, backend, bad, margin)), reduction)
 
 
