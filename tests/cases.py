@@ -37,3 +37,8 @@ for _spec in LOSSES:
         EXPECTED[_name] = (_case.expected, _case.count)
         SPEC[_name] = _spec
 CASES["probabilities"] = (mlcloss.multilabel_probabilities, LOGITS, [], {}, {"threshold": 0.1})
+
+#: the cases whose predictions keep their range when a test scales or shifts them: probabilities
+#: (BCE, and the output of ``multilabel_probabilities``), cosine similarities (Circle), Poisson
+#: log-rates (e^x of a large x is no float's)
+BOUNDED = {"binary-ce", "circle", "probabilities", "poisson-log"}

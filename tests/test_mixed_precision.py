@@ -13,11 +13,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from cases import CASES  # tests/ is on sys.path
+from cases import BOUNDED, CASES  # tests/ is on sys.path
 
 LARGEST_LOGIT = 6e4
-# predictions in [0, 1] or [-1, 1], and Poisson log-rates (e^6e4 is no float's)
-BOUNDED = {"binary-ce", "circle", "probabilities", "poisson-log"}
 # scale-free losses: at 6e4 their gradient (~1/|x|) lies below float16's normal range, so
 # only their values are tried there
 SCALE_FREE = {"cosine_distance", "cosine_embedding_loss"}
