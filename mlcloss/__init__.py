@@ -14,6 +14,7 @@ from ._lib.registry import REGISTRY as _REGISTRY
 from ._lib.validate import set_value_checks, value_checks
 from .backends import array_namespace
 from .losses.multilabel import multilabel_predict, multilabel_probabilities
+from .losses.sequence import crf_decode
 from .losses.softmax import smooth_labels
 from .sampling import log_uniform_candidate_sampler
 
@@ -26,6 +27,7 @@ __all__ = sorted(
         *_REGISTRY,
         "analytic_gradients",
         "array_namespace",
+        "crf_decode",
         "log_uniform_candidate_sampler",
         "multilabel_predict",
         "multilabel_probabilities",

@@ -138,8 +138,9 @@ def test_jax_vmap_equals_a_loop(name):
 
 
 # GlobalPointer reshapes its spans by the (static) batch size; linear CE's weight [V, D]
-# has no batch axis to leave unknown
-UNBATCHED = {"global_pointer_crossentropy", "linear_cross_entropy"}
+# has no batch axis to leave unknown; CTC's time-major log-probabilities lead with the
+# frames, whose number its recursion and its length checks read
+UNBATCHED = {"global_pointer_crossentropy", "linear_cross_entropy", "ctc_loss"}
 
 
 @pytest.mark.parametrize("name", sorted(n for n in CASES if CASES[n][0].__name__ not in UNBATCHED))

@@ -20,10 +20,13 @@ import inspect
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
-KINDS = ("class-set", "elementwise", "pairwise", "sampled")
+KINDS = ("class-set", "elementwise", "pairwise", "sampled", "sequence", "embedding")
 """class-set: one loss per row over a class axis; elementwise: one per entry;
 pairwise: scores compared by broadcasting; sampled: an output layer scored on
-sampled classes (TensorFlow's ``(weights, biases, labels, inputs)``)."""
+sampled classes (TensorFlow's ``(weights, biases, labels, inputs)``);
+sequence: one loss per sequence, a recursion over its time steps (CTC, the
+CRF); embedding: one loss per example, scored against the other examples of
+the batch (metric learning)."""
 
 LABELS = ("dense", "index", "dense-or-index", "signed")
 """What the second argument holds: the prediction's shape, class indices
@@ -127,7 +130,7 @@ class LossSpec:
             raise TypeError(f"mlcloss: {self.name} needs the option(s) {', '.join(missing)}")
 
 
-_ACRONYMS = {"nll", "kl", "nce"}
+_ACRONYMS = {"nll", "kl", "nce", "ctc", "crf"}
 
 REGISTRY: dict[str, LossSpec] = {}
 """Every declared loss by name, in declaration order."""

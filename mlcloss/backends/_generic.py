@@ -133,6 +133,25 @@ class Backend:
         stop = start + values.shape[0]
         return xp.concat([x[:start, ...], values, x[stop:, ...]], axis=0)
 
+    def scan(self, step, carry, xs):
+        """Run ``carry, y = step(carry, x)`` along axis 0 of the arrays ``xs`` (a tuple).
+
+        ``carry`` is a tuple of arrays whose shapes and dtypes ``step`` keeps;
+        ``x`` is the tuple of ``xs``' slices at one step. Returns the last
+        carry and the ``y`` of every step stacked along a new axis 0 (None
+        when ``step`` returns None for ``y``). Differentiable wherever the
+        library has autograd. The fallback is a Python loop over the static
+        length, which eager libraries run as written and ``torch.compile``
+        unrolls.
+        """
+        ys = []
+        for t in range(xs[0].shape[0]):
+            carry, y = step(carry, tuple(x[t, ...] for x in xs))
+            ys.append(y)
+        if not ys or ys[0] is None:
+            return carry, None
+        return carry, self.xp.stack(ys, axis=0)
+
     def custom_gradient(self, op, inputs):
         """``op.forward(*inputs)[0]``, differentiable by ``op.vjp`` / ``op.jvp`` in its first
         ``op.n_primals`` inputs (see :class:`mlcloss._lib.gradients.Analytic`).

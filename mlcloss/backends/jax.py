@@ -1,4 +1,4 @@
-"""JAX adapter: native logsumexp, softplus, sigmoid, stop_gradient and scatter."""
+"""JAX adapter: native logsumexp, softplus, sigmoid, stop_gradient, scatter and scan."""
 
 from __future__ import annotations
 
@@ -54,6 +54,9 @@ class JaxBackend(Backend):
         if isinstance(x, jax.core.Tracer):
             return False
         return all(d.platform == "cpu" for d in x.devices())
+
+    def scan(self, step, carry, xs):
+        return jax.lax.scan(step, carry, xs)  # one compiled loop body, eager or jitted
 
     def custom_gradient(self, op, inputs):
         return _analytic(op)(*inputs)

@@ -62,6 +62,39 @@ class TensorFlowBackend(Backend):
         out = tf.tensor_scatter_nd_add(flat, tf.stack([rows, columns], axis=1), updates)
         return tf.reshape(out, shape)
 
+    def scan(self, step, carry, xs):
+        """Eagerly a Python loop; in a graph (``tf.function``, XLA) one ``tf.while_loop``.
+
+        The first step runs before the loop, so the per-step outputs' dtype
+        and shape are known for the ``TensorArray`` that stacks them.
+        """
+        tf = self._tf
+        if tf.executing_eagerly():
+            return super().scan(step, carry, xs)
+        n = xs[0].shape[0]  # static where known: XLA needs the bound to differentiate the loop
+        n = tf.shape(xs[0])[0] if n is None else n
+        carry, y0 = step(tuple(carry), tuple(x[0] for x in xs))
+        at = lambda t: tuple(tf.gather(x, t) for x in xs)  # noqa: E731
+        if y0 is None:
+
+            def body(t, carry):
+                return t + 1, tuple(step(carry, at(t))[0])
+
+            start = (tf.constant(1), tuple(carry))
+            return tf.while_loop(lambda t, _: t < n, body, start, maximum_iterations=n - 1)[1], None
+
+        def body_with_outputs(t, carry, ys):
+            carry, y = step(carry, at(t))
+            return t + 1, tuple(carry), ys.write(t, y)
+
+        ys = tf.TensorArray(y0.dtype, size=n, element_shape=y0.shape).write(0, y0)
+        start = (tf.constant(1), tuple(carry), ys)
+        loop = tf.while_loop(
+            lambda t, *_: t < n, body_with_outputs, start, maximum_iterations=n - 1
+        )
+        _, carry, ys = loop
+        return carry, ys.stack()
+
     def custom_gradient(self, op, inputs):
         """The loss as a ``tf.custom_gradient`` of the primal inputs; the others get no gradient.
 

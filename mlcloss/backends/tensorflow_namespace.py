@@ -44,9 +44,10 @@ class _TensorFlowNamespace:
         self.abs, self.exp, self.expm1 = tf.math.abs, tf.math.exp, tf.math.expm1
         self.log, self.log1p, self.floor = tf.math.log, tf.math.log1p, tf.math.floor
         self.sign, self.sqrt, self.tanh = tf.math.sign, tf.math.sqrt, tf.math.tanh
-        self.sinh = tf.math.sinh
+        self.sinh, self.cos, self.acos = tf.math.sinh, tf.math.cos, tf.math.acos
         self.isfinite = tf.math.is_finite
         self.maximum = self._promoting(tf.math.maximum)
+        self.minimum = self._promoting(tf.math.minimum)
         self.logaddexp = self._promoting(tf.experimental.numpy.logaddexp)
         self.matmul = self._promoting(tf.linalg.matmul)
 
@@ -168,6 +169,19 @@ class _TensorFlowNamespace:
             x, indices = self.moveaxis(x, axis, -1), self.moveaxis(indices, axis, -1)
         out = tf.gather(x, indices, axis=last, batch_dims=last)
         return out if axis == last else self.moveaxis(out, -1, axis)
+
+    def argmax(self, x, /, *, axis=None, keepdims=False):
+        """``tf.math.argmax`` (int64, the first of equal maxima); ``axis=None`` flattens ``x``."""
+        tf = self._tf
+        if axis is None:
+            x, axis = tf.reshape(x, [-1]), 0
+        out = tf.math.argmax(x, axis=axis)
+        return tf.expand_dims(out, axis) if keepdims else out
+
+    def flip(self, x, /, *, axis=None):
+        """``tf.reverse`` along ``axis`` (an int; None: every axis)."""
+        axes = list(range(x.shape.rank)) if axis is None else [axis]
+        return self._tf.reverse(x, axes)
 
     def argsort(self, x, /, *, axis=-1, stable=True):
         return self._tf.argsort(x, axis=axis, stable=stable)

@@ -1,4 +1,4 @@
-"""PyTorch adapter: native logsumexp, softplus, sigmoid, detach and scatter."""
+"""PyTorch adapter: native logsumexp, softplus, sigmoid, detach, scatter and a scan loop."""
 
 from __future__ import annotations
 
@@ -92,6 +92,17 @@ class TorchBackend(Backend):
             return super().put_rows(x, start, values)
         x[start : start + values.shape[0], ...] = values
         return x
+
+    def scan(self, step, carry, xs):
+        # a Python loop over views (one unbind a sequence, not one index a step);
+        # torch.compile unrolls it over the static length
+        ys = []
+        for x in zip(*(x.unbind(0) for x in xs)):
+            carry, y = step(carry, x)
+            ys.append(y)
+        if not ys or ys[0] is None:
+            return carry, None
+        return carry, torch.stack(ys)
 
     def is_concrete(self, x) -> bool:
         if torch.compiler.is_compiling():

@@ -580,3 +580,85 @@ def nce(*args, remove_accidental_hits=False):
         noise = [np.logaddexp(0.0, x) for x in row[num_true:] if x > -math.inf]
         out.append(math.fsum(true + noise))
     return np.array(out)
+
+
+# -- sequence losses (CTC, linear-chain CRF): brute-force enumeration -------------------------
+
+
+def ctc(log_probs, labels, input_lengths, label_lengths, *, blank=0, zero_infinity=False):
+    """CTC loss per sequence by enumerating every path of classes over the frames.
+
+    ``log_probs``: ``[T, N, C]``. A path counts when merging its repeats and
+    dropping blanks gives the labels; the loss is −log of the summed path
+    probabilities (+inf, or 0 with ``zero_infinity``, when no path counts).
+    """
+    import itertools
+
+    lp = np.asarray(log_probs, dtype=np.float64)
+    out = np.empty(lp.shape[1])
+    for n in range(lp.shape[1]):
+        frames, target = int(input_lengths[n]), tuple(int(v) for v in labels[n][: label_lengths[n]])
+        logs = []
+        for path in itertools.product(range(lp.shape[2]), repeat=frames):
+            merged = [c for i, c in enumerate(path) if c != blank and (i == 0 or c != path[i - 1])]
+            if tuple(merged) == target:
+                logs.append(sum(lp[t, n, c] for t, c in enumerate(path)))
+        if logs:
+            out[n] = -_logsumexp(np.array(logs))
+        else:
+            out[n] = 0.0 if zero_infinity else np.inf
+    return out
+
+
+def _crf_path_score(emissions, transitions, start, end, path):
+    score = start[path[0]] + emissions[0, path[0]] + end[path[-1]]
+    for t in range(1, len(path)):
+        score += transitions[path[t - 1], path[t]] + emissions[t, path[t]]
+    return score
+
+
+def crf(emissions, tags, transitions, *, start_transitions=None, end_transitions=None, mask=None):
+    """Linear-chain CRF negative log-likelihood per sequence by enumerating every tag path.
+
+    ``emissions``: ``[N, T, K]``; ``mask`` ``[N, T]`` a prefix of kept steps.
+    The score of a path adds its start transition, its emissions, the
+    transitions between consecutive tags and its end transition; the loss
+    is log Σ_paths e^score − score(tags).
+    """
+    import itertools
+
+    e = np.asarray(emissions, dtype=np.float64)
+    n_seq, steps, k = e.shape
+    trans = np.asarray(transitions, dtype=np.float64)
+    start = np.zeros(k) if start_transitions is None else np.asarray(start_transitions, np.float64)
+    end = np.zeros(k) if end_transitions is None else np.asarray(end_transitions, np.float64)
+    mask = np.ones((n_seq, steps), bool) if mask is None else np.asarray(mask, bool)
+    out = np.empty(n_seq)
+    for n in range(n_seq):
+        length = int(mask[n].sum())
+        scores = [
+            _crf_path_score(e[n], trans, start, end, path)
+            for path in itertools.product(range(k), repeat=length)
+        ]
+        gold = _crf_path_score(e[n], trans, start, end, [int(v) for v in tags[n][:length]])
+        out[n] = _logsumexp(np.array(scores)) - gold
+    return out
+
+
+def crf_best_path(emissions, transitions, *, start_transitions=None, end_transitions=None, mask=None):
+    """The highest-scoring tag path of each sequence by enumeration, padded with -1: ``[N, T]``."""
+    import itertools
+
+    e = np.asarray(emissions, dtype=np.float64)
+    n_seq, steps, k = e.shape
+    trans = np.asarray(transitions, dtype=np.float64)
+    start = np.zeros(k) if start_transitions is None else np.asarray(start_transitions, np.float64)
+    end = np.zeros(k) if end_transitions is None else np.asarray(end_transitions, np.float64)
+    mask = np.ones((n_seq, steps), bool) if mask is None else np.asarray(mask, bool)
+    out = -np.ones((n_seq, steps), np.int64)
+    for n in range(n_seq):
+        length = int(mask[n].sum())
+        paths = list(itertools.product(range(k), repeat=length))
+        best = max(paths, key=lambda p: _crf_path_score(e[n], trans, start, end, p))
+        out[n, :length] = best
+    return out

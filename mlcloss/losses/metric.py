@@ -1,0 +1,3 @@
+"""(metric family: being written.)"""
+
+__all__: list[str] = []

@@ -1,0 +1,3 @@
+"""(overlap family: being written.)"""
+
+__all__: list[str] = []

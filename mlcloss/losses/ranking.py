@@ -1,0 +1,3 @@
+"""(ranking family: being written.)"""
+
+__all__: list[str] = []
