@@ -40,5 +40,22 @@ CASES["probabilities"] = (mlcloss.multilabel_probabilities, LOGITS, [], {}, {"th
 
 #: the cases whose predictions keep their range when a test scales or shifts them: probabilities
 #: (BCE, and the output of ``multilabel_probabilities``), cosine similarities (Circle), Poisson
-#: log-rates (e^x of a large x is no float's), CTC log-probabilities (at most 0, as the loss assumes)
-BOUNDED = {"binary-ce", "circle", "probabilities", "poisson-log", "ctc", "ctc-batch-major"}
+#: log-rates (e^x of a large x is no float's), CTC log-probabilities (at most 0, as the loss
+#: assumes), embeddings the in-batch losses normalise (1e8 added collapses their directions)
+#: and ArcFace's cosines
+BOUNDED = {
+    "binary-ce",
+    "circle",
+    "probabilities",
+    "poisson-log",
+    "ctc",
+    "ctc-batch-major",
+    "contrastive-pairs",
+    "contrastive-uneven",
+    "ntxent-pairs",
+    "ntxent-uneven",
+    "supcon-pairs",
+    "supcon-uneven",
+    "margin-softmax-arc",
+    "margin-softmax-cos",
+}

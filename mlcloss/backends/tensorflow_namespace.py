@@ -44,10 +44,9 @@ class _TensorFlowNamespace:
         self.abs, self.exp, self.expm1 = tf.math.abs, tf.math.exp, tf.math.expm1
         self.log, self.log1p, self.floor = tf.math.log, tf.math.log1p, tf.math.floor
         self.sign, self.sqrt, self.tanh = tf.math.sign, tf.math.sqrt, tf.math.tanh
-        self.sinh, self.cos, self.acos = tf.math.sinh, tf.math.cos, tf.math.acos
+        self.sinh, self.cos, self.sin = tf.math.sinh, tf.math.cos, tf.math.sin
         self.isfinite = tf.math.is_finite
         self.maximum = self._promoting(tf.math.maximum)
-        self.minimum = self._promoting(tf.math.minimum)
         self.logaddexp = self._promoting(tf.experimental.numpy.logaddexp)
         self.matmul = self._promoting(tf.linalg.matmul)
 

@@ -251,13 +251,13 @@ def _ctc_nll(xp, backend, lp, labels, in_label, input_lengths, label_lengths, bl
     extended = backend.as_index(xp.concat([pairs, blanks[:, :1]], axis=1))
     states = extended.shape[1]
     before = xp.concat([blanks[:, :1], blanks[:, :1], extended], axis=1)[:, :states]
-    skip = (extended != blank) & (extended != before)  # s-2 -> s allowed
+    # s-2 -> s is allowed into a label unlike the one before it: 0 there, "unreachable" elsewhere
+    jump_penalty = xp.where((extended != blank) & (extended != before), 0.0, _UNREACHABLE)
+    jump_penalty = cast(xp, jump_penalty, lp.dtype)
     # the extended labels at every frame: [T, N, 2S + 1] (by a sum, as N may be unknown)
     index = extended[None, ...] + xp.zeros_like(lp[..., :1], dtype=extended.dtype)
     emitted = backend.take_along_last_axis(lp, index)  # [T, N, 2S + 1]
-    emitted = xp.maximum(
-        emitted, xp.full_like(emitted, _UNREACHABLE)
-    )  # a -inf log-probability stays finite
+    emitted = xp.maximum(emitted, xp.full_like(emitted, _UNREACHABLE))  # -inf stays finite
     steps = xp.arange(frames, dtype=input_lengths.dtype, device=device(input_lengths))
     active = steps[:, None] < input_lengths[None, :]  # [T, N]
     first = xp.arange(states, device=device(extended)) < 2
@@ -266,11 +266,10 @@ def _ctc_nll(xp, backend, lp, labels, in_label, input_lengths, label_lengths, bl
 
     def step(carry, frame):
         (alpha,), (emitted_t, active_t) = carry, frame
-        stay = alpha
-        advance = xp.concat([unreachable[:, :1], alpha], axis=1)[:, :states]
-        jump = xp.concat([unreachable, alpha], axis=1)[:, :states]
-        jump = xp.where(skip, jump, _UNREACHABLE)
-        total = _logsumexp3(xp, backend, stay, advance, jump) + emitted_t
+        shifted = xp.concat([unreachable, alpha[:, :-1]], axis=1)  # alpha(s - 2), alpha(s - 1)
+        advance, jump = shifted[:, 1:], shifted[:, :-1] + jump_penalty
+        # the three predecessors' logsumexp in one native call, shifted by their max
+        total = backend.logsumexp(xp.stack([alpha, advance, jump]), axis=0) + emitted_t
         return (xp.where(active_t[:, None], total, alpha),), None
 
     if frames > 1:
@@ -280,12 +279,6 @@ def _ctc_nll(xp, backend, lp, labels, in_label, input_lengths, label_lengths, bl
     final = backend.take_along_last_axis(alpha, ends)
     end_label = xp.where(label_lengths > 0, final[:, 1], _UNREACHABLE)
     return -_logsumexp2(xp, backend, final[:, 0], end_label)
-
-
-def _logsumexp3(xp, backend, a, b, c):
-    """log(e^a + e^b + e^c), shifted by the (gradient-stopped) largest term."""
-    m = backend.stop_gradient(xp.maximum(xp.maximum(a, b), c))
-    return m + xp.log(xp.exp(a - m) + xp.exp(b - m) + xp.exp(c - m))
 
 
 def _logsumexp2(xp, backend, a, b):
@@ -686,4 +679,5 @@ def _pytorch_crf(m, emissions, tags, transitions):
             parameter.data.zero_()
     crf = _PEER_CRF[k]
     crf.transitions.data = transitions
-    return -crf(emissions, tags, reduction="mean")
+    mask = tags >= 0  # every step, as bool: its own default (uint8) fails under torch.compile
+    return -crf(emissions, tags, mask=mask, reduction="mean")

@@ -645,7 +645,9 @@ def crf(emissions, tags, transitions, *, start_transitions=None, end_transitions
     return out
 
 
-def crf_best_path(emissions, transitions, *, start_transitions=None, end_transitions=None, mask=None):
+def crf_best_path(
+    emissions, transitions, *, start_transitions=None, end_transitions=None, mask=None
+):
     """The highest-scoring tag path of each sequence by enumeration, padded with -1: ``[N, T]``."""
     import itertools
 
@@ -662,3 +664,358 @@ def crf_best_path(emissions, transitions, *, start_transitions=None, end_transit
         best = max(paths, key=lambda p: _crf_path_score(e[n], trans, start, end, p))
         out[n, :length] = best
     return out
+
+
+# -- metric learning: triplet, in-batch contrastive losses, margin softmax --------
+
+
+def _lp_distance(x, y, *, p=2.0, eps=1e-6, eps_at="difference"):
+    """torch's ``pairwise_distance``: ‖x − y + ε‖_p (``eps_at="difference"``), or optax's
+    (Σ|x − y|^p + ε)^{1/p} (``"sum"``); last axis."""
+    diff = np.asarray(x, np.float64) - np.asarray(y, np.float64)
+    if eps_at == "difference":
+        diff = diff + eps
+        if math.isinf(p):
+            return np.abs(diff).max(-1)
+        return (np.abs(diff) ** p).sum(-1) ** (1.0 / p)
+    return ((np.abs(diff) ** p).sum(-1) + eps) ** (1.0 / p)
+
+
+def triplet_margin(
+    anchor, positive, negative, *, margin=1.0, p=2.0, eps=1e-6, swap=False, eps_at="difference"
+):
+    """max(0, m + d(a, p) − d(a, n)), d(a, n) replaced by min(d(a, n), d(p, n)) with ``swap``."""
+    d_pos = _lp_distance(anchor, positive, p=p, eps=eps, eps_at=eps_at)
+    d_neg = _lp_distance(anchor, negative, p=p, eps=eps, eps_at=eps_at)
+    if swap:
+        d_neg = np.minimum(d_neg, _lp_distance(positive, negative, p=p, eps=eps, eps_at=eps_at))
+    return np.maximum(margin + d_pos - d_neg, 0.0)
+
+
+def _unit_rows(embeddings):
+    """Rows divided by max(‖row‖, 1e-12) (torch's ``F.normalize``)."""
+    e = np.asarray(embeddings, np.float64)
+    return e / np.maximum(np.sqrt((e * e).sum(-1, keepdims=True)), 1e-12)
+
+
+def _pair_sets(labels):
+    """(positive, negative) ``[N, N]`` pair masks: same label off the diagonal, other label."""
+    y = np.asarray(labels)
+    same = y[:, None] == y[None, :]
+    return same & ~np.eye(len(y), dtype=bool), ~same
+
+
+def contrastive(embeddings, labels, *, pos_margin=0.0, neg_margin=1.0):
+    """pytorch-metric-learning's ``ContrastiveLoss()`` per anchor, scaled by N.
+
+    Distances between unit rows by explicit differences; positive pairs cost
+    max(0, d − m₊), negative ones max(0, m₋ − d); each kind is averaged over
+    its pairs of nonzero cost (``AvgNonZeroReducer``) and the two averages
+    added. Row i: N × (anchor i's terms of both averages), so the mean of
+    the rows is the peer's loss.
+    """
+    u = _unit_rows(embeddings)
+    n = len(u)
+    pos, neg = _pair_sets(labels)
+    d = np.array([[np.sqrt(((u[i] - u[j]) ** 2).sum()) for j in range(n)] for i in range(n)])
+    pos_cost = np.where(pos, np.maximum(d - pos_margin, 0.0), 0.0)
+    neg_cost = np.where(neg, np.maximum(neg_margin - d, 0.0), 0.0)
+    rows = np.zeros(n)
+    for cost in (pos_cost, neg_cost):
+        nonzero = int((cost > 0).sum())
+        if nonzero:
+            rows += cost.sum(1) / nonzero
+    return n * rows
+
+
+def ntxent(embeddings, labels, *, temperature=0.07):
+    """pytorch-metric-learning's ``NTXentLoss`` per anchor, scaled by N.
+
+    Each positive pair (i, j) costs −log(e^{s_ij} / (e^{s_ij} + Σ_{k neg of i} e^{s_ik})), s the
+    cosines over the temperature; the peer averages over all positive pairs (``MeanReducer``),
+    0 without a positive or without a negative pair. Row i: N × Σ_j cost_ij / #pairs.
+    """
+    u = _unit_rows(embeddings)
+    s = u @ u.T / temperature
+    pos, neg = _pair_sets(labels)
+    n = len(u)
+    rows = np.zeros(n)
+    if not pos.any() or not neg.any():
+        return rows
+    for i in range(n):
+        for j in range(n):
+            if pos[i, j]:
+                rows[i] += -(s[i, j] - np.log(np.exp(s[i, j]) + np.exp(s[i][neg[i]]).sum()))
+    return n * rows / pos.sum()
+
+
+def supervised_contrastive(embeddings, labels, *, temperature=0.1):
+    """pytorch-metric-learning's ``SupConLoss`` per anchor, scaled by N.
+
+    Anchor i with positives P(i): −(1/|P(i)|) Σ_{j∈P(i)} (s_ij − log Σ_{k≠i} e^{s_ik}), s the
+    cosines over the temperature; 0 without positives, and 0 everywhere when the batch has no
+    positive or no negative pair. The peer averages over the anchors of nonzero loss
+    (``AvgNonZeroReducer``); row i is N × loss_i / #nonzero.
+    """
+    u = _unit_rows(embeddings)
+    s = u @ u.T / temperature
+    pos, neg = _pair_sets(labels)
+    n = len(u)
+    losses = np.zeros(n)
+    if not pos.any() or not neg.any():
+        return losses
+    for i in range(n):
+        if pos[i].any():
+            others = np.arange(n) != i
+            log_z = np.log(np.exp(s[i][others]).sum())
+            losses[i] = -np.mean(s[i][pos[i]] - log_z)
+    nonzero = int((losses > 0).sum())
+    return n * losses / max(nonzero, 1)
+
+
+def info_nce(queries, keys, *, temperature=0.07, symmetric=False):
+    """CLIP's in-batch softmax: query i's positive is key i among all keys (cosines over the
+    temperature); ``symmetric`` averages it with key i's cross-entropy over the queries."""
+    s = _unit_rows(queries) @ _unit_rows(keys).T / temperature
+    rows = -np.diag(_log_softmax(s))
+    if symmetric:
+        rows = (rows - np.diag(_log_softmax(s.T))) / 2
+    return rows
+
+
+def margin_softmax(cosines, labels, *, scale=64.0, margin=None, kind="arc"):
+    """ArcFace (cos(θ + m) at the label, θ = arccos of the clipped cosine; cos θ − m sin m once
+    θ > π − m, as pytorch-metric-learning) or CosFace (cos − m at the label), then the
+    cross-entropy of the scaled logits."""
+    c = np.array(cosines, np.float64)
+    out = np.empty(len(c))
+    for i, y in enumerate(np.asarray(labels)):
+        logits = c[i].copy()
+        if kind == "arc":
+            m = math.radians(28.6) if margin is None else margin
+            theta = math.acos(min(max(c[i, y], -1.0), 1.0))
+            if theta <= math.pi - m:
+                logits[y] = math.cos(theta + m)
+            else:
+                logits[y] = math.cos(theta) - m * math.sin(m)
+        else:
+            logits[y] = c[i, y] - (0.35 if margin is None else margin)
+        out[i] = -_log_softmax(scale * logits)[y]
+    return out
+
+
+# -- overlap losses (Dice, Jaccard, Tversky, generalized Dice): one overlap at a time ----------
+
+
+def _overlap_inputs(predictions, labels, where, *, activation, class_axis, include_background):
+    """``(p, t, keep)`` float64 / bool of the predictions' shape: the probabilities after the
+    activation, the labels (class indices made one-hot along ``class_axis``), the kept entries;
+    class 0 dropped for ``include_background=False``."""
+    x = np.asarray(predictions, dtype=np.float64)
+    if activation == "sigmoid":
+        p = 1.0 / (1.0 + np.exp(-x))
+    elif activation == "softmax":
+        e = np.exp(x - x.max(axis=class_axis, keepdims=True))
+        p = e / e.sum(axis=class_axis, keepdims=True)
+    else:
+        p = x
+    t = np.asarray(labels)
+    if t.shape != x.shape:  # class indices
+        hot = t[..., None] == np.arange(x.shape[class_axis])
+        t = np.moveaxis(hot, -1, class_axis)
+    t = t.astype(np.float64)
+    keep = np.ones(x.shape, bool) if where is None else np.broadcast_to(where, x.shape)
+    if not include_background:
+        rest = np.arange(1, x.shape[class_axis])
+        p, t, keep = (np.take(a, rest, axis=class_axis) for a in (p, t, keep))
+    return p, t, keep
+
+
+def _overlap_sums(p, t, keep, axis, *, squared=False):
+    """For each overlap (an index of the axes not in ``axis``; None: every axis summed), the
+    sums over its kept entries of p·t, p, t, p(1 − t), (1 − p)t (p², t² for ``squared``) and
+    whether it keeps any entry: arrays of the shape without ``axis``."""
+    ndim = p.ndim
+    axes = range(ndim) if axis is None else [a % ndim for a in np.atleast_1d(axis)]
+    rest = [a for a in range(ndim) if a not in axes]
+    order = rest + [a for a in range(ndim) if a in axes]
+    shape = tuple(p.shape[a] for a in rest)
+    pm, tm, km = (np.transpose(a, order).reshape(*shape, -1) for a in (p, t, keep))
+    sums = {k: np.zeros(shape) for k in ("tp", "p", "t", "fp", "fn")}
+    kept = np.zeros(shape, bool)
+    for idx in np.ndindex(*shape):
+        k = km[idx]
+        pv, tv = pm[idx][k], tm[idx][k]
+        sums["tp"][idx] = math.fsum(pv * tv)
+        sums["p"][idx] = math.fsum(pv * pv if squared else pv)
+        sums["t"][idx] = math.fsum(tv * tv if squared else tv)
+        sums["fp"][idx] = math.fsum(pv * (1 - tv))
+        sums["fn"][idx] = math.fsum((1 - pv) * tv)
+        kept[idx] = k.any()
+    return sums, kept
+
+
+def _overlap_result(loss, kept, where, class_weights):
+    if class_weights is not None:
+        loss = loss * np.asarray(class_weights, dtype=np.float64)
+    if where is None:
+        return loss
+    return np.where(kept, loss, 0.0), int(kept.sum())
+
+
+def dice(
+    predictions,
+    labels,
+    *,
+    activation=None,
+    axis=-1,
+    class_axis=-1,
+    include_background=True,
+    smooth_nr=1e-5,
+    smooth_dr=1e-5,
+    squared=False,
+    class_weights=None,
+    where=None,
+):
+    """Per overlap 1 − (2 Σpt + s_n)/(Σp + Σt + s_d) (squares below for ``squared``); 0 where
+    prediction and labels are both all 0."""
+    p, t, keep = _overlap_inputs(
+        predictions,
+        labels,
+        where,
+        activation=activation,
+        class_axis=class_axis,
+        include_background=include_background,
+    )
+    s, kept = _overlap_sums(p, t, keep, axis, squared=squared)
+    loss = np.zeros(kept.shape)
+    for idx in np.ndindex(*kept.shape):
+        if s["p"][idx] == 0 and s["t"][idx] == 0:
+            continue
+        score = (2 * s["tp"][idx] + smooth_nr) / (s["p"][idx] + s["t"][idx] + smooth_dr)
+        loss[idx] = 1 - score
+    return _overlap_result(loss, kept, where, class_weights)
+
+
+def jaccard(
+    predictions,
+    labels,
+    *,
+    activation=None,
+    axis=-1,
+    class_axis=-1,
+    include_background=True,
+    smooth_nr=1e-5,
+    smooth_dr=1e-5,
+    squared=False,
+    class_weights=None,
+    where=None,
+):
+    """Per overlap 1 − (I + s_n)/(U + s_d), I = Σpt, U = Σp + Σt − I; 0 where prediction and
+    labels are both all 0."""
+    p, t, keep = _overlap_inputs(
+        predictions,
+        labels,
+        where,
+        activation=activation,
+        class_axis=class_axis,
+        include_background=include_background,
+    )
+    s, kept = _overlap_sums(p, t, keep, axis, squared=squared)
+    loss = np.zeros(kept.shape)
+    for idx in np.ndindex(*kept.shape):
+        if s["p"][idx] == 0 and s["t"][idx] == 0:
+            continue
+        union = s["p"][idx] + s["t"][idx] - s["tp"][idx]
+        loss[idx] = 1 - (s["tp"][idx] + smooth_nr) / (union + smooth_dr)
+    return _overlap_result(loss, kept, where, class_weights)
+
+
+def tversky(
+    predictions,
+    labels,
+    *,
+    alpha=0.5,
+    beta=0.5,
+    gamma=1.0,
+    activation=None,
+    axis=-1,
+    class_axis=-1,
+    include_background=True,
+    smooth_nr=1e-5,
+    smooth_dr=1e-5,
+    class_weights=None,
+    where=None,
+):
+    """Per overlap (1 − TI)^γ, TI = (TP + s_n)/(TP + α FP + β FN + s_d) with FP = Σp(1 − t),
+    FN = Σ(1 − p)t; 0 where prediction and labels are both all 0 (and where TI ≥ 1)."""
+    p, t, keep = _overlap_inputs(
+        predictions,
+        labels,
+        where,
+        activation=activation,
+        class_axis=class_axis,
+        include_background=include_background,
+    )
+    s, kept = _overlap_sums(p, t, keep, axis)
+    loss = np.zeros(kept.shape)
+    for idx in np.ndindex(*kept.shape):
+        if s["p"][idx] == 0 and s["t"][idx] == 0:
+            continue
+        tp = s["tp"][idx]
+        index = (tp + smooth_nr) / (tp + alpha * s["fp"][idx] + beta * s["fn"][idx] + smooth_dr)
+        loss[idx] = max(1 - index, 0.0) ** gamma
+    return _overlap_result(loss, kept, where, class_weights)
+
+
+def generalized_dice(
+    predictions,
+    labels,
+    *,
+    weight_type="square",
+    activation=None,
+    axis=None,
+    class_axis=-1,
+    include_background=True,
+    smooth_nr=1e-5,
+    smooth_dr=1e-5,
+    where=None,
+):
+    """Per group of classes 1 − (2 Σ_c w_c I_c + s_n)/(Σ_c w_c (P_c + T_c) + s_d) with
+    w_c = 1/T_c² ("square"), 1/T_c ("simple") or 1; an absent class (T_c = 0) takes the group's
+    largest weight, every weight 1 where no class is present; 0 where all is empty."""
+    p, t, keep = _overlap_inputs(
+        predictions,
+        labels,
+        where,
+        activation=activation,
+        class_axis=class_axis,
+        include_background=include_background,
+    )
+    ndim = p.ndim
+    c_axis = class_axis % ndim
+    if axis is None:
+        axis = [a for a in range(ndim) if a != c_axis]
+    axes = [a % ndim for a in np.atleast_1d(axis)]
+    s, kept = _overlap_sums(p, t, keep, axes)
+    k = c_axis - sum(a < c_axis for a in axes)
+    tp, ps, ts = (np.moveaxis(s[n], k, -1) for n in ("tp", "p", "t"))
+    kept = np.moveaxis(kept, k, -1).any(axis=-1)
+    loss = np.zeros(kept.shape)
+    for idx in np.ndindex(*kept.shape):
+        mass = ts[idx]
+        if weight_type == "uniform":
+            w = np.ones_like(mass)
+        else:
+            power = 2 if weight_type == "square" else 1
+            w = np.array([1.0 / m**power if m > 0 else np.inf for m in mass])
+            finite = np.isfinite(w)
+            w[~finite] = w[finite].max() if finite.any() else 1.0
+        if not (ps[idx].any() or mass.any()):
+            continue
+        numerator = 2 * math.fsum(w * tp[idx]) + smooth_nr
+        denominator = math.fsum(w * (ps[idx] + mass)) + smooth_dr
+        loss[idx] = 1 - numerator / denominator
+    if where is None:
+        return loss
+    return np.where(kept, loss, 0.0), int(kept.sum())
