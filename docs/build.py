@@ -8,6 +8,8 @@
   on every installed framework;
 - ``benchmarks.md`` and ``plots/benchmarks.png``: the performance targets from
   the JSON that ``mlcloss bench --json benchmarks/results/targets.json`` wrote;
+- ``ner.md``: NER's two heads, the linear-chain CRF and GlobalPointer, trained on
+  the same synthetic tagging task (``docs/ner.py``);
 - ``plots/*.png``: loss and gradient against one logit for each loss family,
   the gradient by torch's autograd in float64 (through the closed forms where a loss has one).
 
@@ -25,6 +27,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+import ner  # noqa: E402  (docs/, beside this script)
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
@@ -383,6 +386,7 @@ def main() -> int:
     (OUT / "support.md").write_text(support(result))
     (OUT / "peers.md").write_text(peers())
     (OUT / "benchmarks.md").write_text(benchmarks())
+    print(ner.write(OUT / "ner.md"))
     print(f"docs/build.py: wrote {sorted(p.name for p in OUT.rglob('*') if p.is_file())}")
     return 0 if result["all_agree"] else 1
 
