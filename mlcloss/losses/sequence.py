@@ -252,8 +252,8 @@ def _ctc_nll(xp, backend, lp, labels, in_label, input_lengths, label_lengths, bl
     states = extended.shape[1]
     before = xp.concat([blanks[:, :1], blanks[:, :1], extended], axis=1)[:, :states]
     # s-2 -> s is allowed into a label unlike the one before it: 0 there, "unreachable" elsewhere
-    jump_penalty = xp.where((extended != blank) & (extended != before), 0.0, _UNREACHABLE)
-    jump_penalty = cast(xp, jump_penalty, lp.dtype)
+    free = xp.zeros_like(extended, dtype=lp.dtype)
+    jump_penalty = xp.where((extended != blank) & (extended != before), free, _UNREACHABLE)
     # the extended labels at every frame: [T, N, 2S + 1] (by a sum, as N may be unknown)
     index = extended[None, ...] + xp.zeros_like(lp[..., :1], dtype=extended.dtype)
     emitted = backend.take_along_last_axis(lp, index)  # [T, N, 2S + 1]
