@@ -279,7 +279,6 @@ def _dice_cases(ex):
     o = ex.oracles
     sigmoid = {"activation": "sigmoid"}
     soft_where = {"activation": "softmax", "axis": 0, "include_background": False}
-    squared = {"activation": "sigmoid", "axis": None, "smooth_nr": 0.0, "smooth_dr": 1e-7}
     return {
         "dice": ex.case(
             ex.LOGITS, ex.HARD, **sigmoid, expected=o.dice(ex.LOGITS, ex.HARD, **sigmoid)
@@ -293,13 +292,6 @@ def _dice_cases(ex):
             expected=o.dice(
                 ex.LOGITS, ex.HARD, where=ex.WHERE, class_weights=ex.CLASS_W[1:], **soft_where
             ),
-        ),
-        "dice-squared": ex.case(
-            ex.LOGITS,
-            ex.SOFT,
-            squared_pred=True,
-            **squared,
-            expected=o.dice(ex.LOGITS, ex.SOFT, squared=True, **squared),
         ),
     }
 
@@ -458,12 +450,8 @@ def dice_loss(
 
 def _jaccard_cases(ex):
     o = ex.oracles
-    sigmoid = {"activation": "sigmoid"}
     where = {"activation": "sigmoid", "axis": 0, "smooth_nr": 0.0, "smooth_dr": 0.0}
     return {
-        "jaccard": ex.case(
-            ex.LOGITS, ex.SOFT, **sigmoid, expected=o.jaccard(ex.LOGITS, ex.SOFT, **sigmoid)
-        ),
         "jaccard-where": ex.case(
             ex.LOGITS,
             ex.HARD,
@@ -620,14 +608,9 @@ def jaccard_loss(
 def _tversky_cases(ex):
     o = ex.oracles
     focal = {"activation": "sigmoid", "alpha": 0.3, "beta": 0.7, "gamma": 1.5}
-    keras = {"activation": "sigmoid", "axis": None, "alpha": 0.7, "beta": 0.3}
-    keras.update(smooth_nr=0.0, smooth_dr=1e-7)
     return {
         "tversky-focal": ex.case(
             ex.LOGITS, ex.SOFT, **focal, expected=o.tversky(ex.LOGITS, ex.SOFT, **focal)
-        ),
-        "tversky-keras": ex.case(
-            ex.LOGITS, ex.HARD, **keras, expected=o.tversky(ex.LOGITS, ex.HARD, **keras)
         ),
     }
 
@@ -815,18 +798,12 @@ def tversky_loss(
 
 def _generalized_cases(ex):
     o = ex.oracles
-    images = ex.LOGITS.reshape(2, 2, 6)  # two images of two pixels, six classes
-    masks = ex.HARD.reshape(2, 2, 6)
-    simple = {"activation": "sigmoid", "weight_type": "simple", "axis": 1}
     return {
         "generalized-dice": ex.case(
             ex.LOGITS,
             ex.CLASS_ALL,
             activation="softmax",
             expected=o.generalized_dice(ex.LOGITS, ex.CLASS_ALL, activation="softmax"),
-        ),
-        "generalized-dice-simple": ex.case(
-            images, masks, **simple, expected=o.generalized_dice(images, masks, **simple)
         ),
     }
 
