@@ -45,15 +45,12 @@ GP_CASE = (
 # and returns it replicated (the value is right; out_shardings keeps the layout).
 # multilabel_margin_loss compares every listed class (a gather by the index
 # lists, themselves sharded along the classes) with every class: XLA gathers the
-# class axis whole and the gradient comes back replicated along it. ListMLE sorts each
-# list by its labels (a sort and a gather along the classes): the same.
+# class axis whole and the gradient comes back replicated along it.
 GRADIENT_REPLICATED = {
     ("nll", "classes"),
     ("nll", "both"),
     ("multilabel-margin", "classes"),
     ("multilabel-margin", "both"),
-    ("listmle", "classes"),
-    ("listmle", "both"),
 }
 
 

@@ -18,7 +18,7 @@ from cases import BOUNDED, CASES  # tests/ is on sys.path
 LARGEST_LOGIT = 6e4
 # scale-free losses: at 6e4 their gradient (~1/|x|) lies below float16's normal range, so
 # only their values are tried there
-SCALE_FREE = {"cosine_distance", "cosine_embedding_loss"}
+SCALE_FREE = {"cosine_distance", "cosine_embedding_loss", "approx_ndcg_loss"}
 HALVES = ("float16", "bfloat16")
 
 

@@ -130,7 +130,7 @@ class LossSpec:
             raise TypeError(f"mlcloss: {self.name} needs the option(s) {', '.join(missing)}")
 
 
-_ACRONYMS = {"nll", "kl", "nce", "ctc", "crf"}
+_ACRONYMS = {"nll", "kl", "nce", "ctc", "crf", "ndcg"}
 
 REGISTRY: dict[str, LossSpec] = {}
 """Every declared loss by name, in declaration order."""

@@ -804,6 +804,102 @@ def margin_softmax(cosines, labels, *, scale=64.0, margin=None, kind="arc"):
     return out
 
 
+# -- ranking losses (rax's pairwise logistic, softmax, ListMLE, ApproxNDCG) -----------------
+
+
+def _ranking_lists(scores, labels, where, weights):
+    """Float64 scores, labels, kept items and item weights of ``[..., n]`` lists."""
+    s = np.asarray(scores, np.float64)
+    y = np.asarray(labels, np.float64)
+    keep = np.ones(s.shape, bool) if where is None else np.broadcast_to(where, s.shape)
+    w = np.ones(s.shape) if weights is None else np.broadcast_to(weights, s.shape)
+    return s, y, keep, np.asarray(w, np.float64)
+
+
+def _lists_kept(keep):
+    """The mean's denominator of a list loss: the lists with an item kept."""
+    return int(keep.any(-1).sum())
+
+
+def ranking_pairwise_logistic(scores, labels, *, where=None, weights=None):
+    """Per list Σ over kept pairs with y_i > y_j of w_i · log(1 + e^{−(s_i − s_j)}), and the
+    number of such pairs in the batch (rax's mean is over pairs)."""
+    s, y, keep, w = _ranking_lists(scores, labels, where, weights)
+    out = np.zeros(s.shape[:-1])
+    pairs = 0
+    for row in np.ndindex(*s.shape[:-1]):
+        terms = []
+        for i in range(s.shape[-1]):
+            for j in range(s.shape[-1]):
+                if keep[row][i] and keep[row][j] and y[row][i] > y[row][j]:
+                    pairs += 1
+                    d = s[row][i] - s[row][j]
+                    softplus = math.log1p(math.exp(-abs(d))) + max(-d, 0.0)
+                    terms.append(w[row][i] * softplus)
+        out[row] = math.fsum(terms)
+    return out, pairs
+
+
+def ranking_softmax(scores, labels, *, where=None, weights=None, normalize_labels=False):
+    """Per list −Σ_i y_i log softmax(s)_i over the kept items, y the labels times the weights
+    (with ``normalize_labels`` divided by their sum, uniform over the kept items when it is 0)."""
+    s, y, keep, w = _ranking_lists(scores, labels, where, weights)
+    out = np.zeros(s.shape[:-1])
+    for row in np.ndindex(*s.shape[:-1]):
+        k = keep[row]
+        if not k.any():
+            continue
+        t = (y[row] * w[row])[k]
+        if normalize_labels:
+            t = t / t.sum() if t.sum() != 0 else np.full(t.shape, 1.0 / k.sum())
+        x = s[row][k]
+        log_p = x - x.max() - math.log(math.fsum(np.exp(x - x.max())))
+        out[row] = -math.fsum(t[i] * log_p[i] for i in range(t.size) if t[i] != 0)
+    return out, _lists_kept(keep)
+
+
+def ranking_listmle(scores, labels, *, where=None):
+    """Per list −log of the Plackett–Luce probability of the label order: the kept items sorted
+    by decreasing label, equal labels in their order in the list; each step picks the next item
+    among those not yet placed."""
+    s, y, keep, _ = _ranking_lists(scores, labels, where, None)
+    out = np.zeros(s.shape[:-1])
+    for row in np.ndindex(*s.shape[:-1]):
+        order = sorted(np.flatnonzero(keep[row]), key=lambda i: (-y[row][i], i))
+        x = s[row][order]
+        terms = []
+        for k in range(len(order)):
+            rest = x[k:]
+            terms.append(rest.max() + math.log(math.fsum(np.exp(rest - rest.max()))) - x[k])
+        out[row] = math.fsum(terms)
+    return out, _lists_kept(keep)
+
+
+def _ranking_sigmoid(x):
+    return 1.0 / (1.0 + math.exp(-x)) if x >= 0 else math.exp(x) / (1.0 + math.exp(x))
+
+
+def ranking_approx_ndcg(scores, labels, *, where=None, weights=None, temperature=1.0):
+    """Per list −DCG/IDCG with the approximate rank r_i = 1 + Σ_{j≠i kept} σ((s_j − s_i)/T),
+    gain w_i (2^{y_i} − 1), discount 1/log2(1 + r); the ideal DCG from the exact ranks of the
+    gains (IDCG 0 counts as 1)."""
+    s, y, keep, w = _ranking_lists(scores, labels, where, weights)
+    out = np.zeros(s.shape[:-1])
+    for row in np.ndindex(*s.shape[:-1]):
+        k = np.flatnonzero(keep[row])
+        gains = {i: w[row][i] * (2.0 ** y[row][i] - 1.0) for i in k}
+        dcg = []
+        for i in k:
+            rank = 1.0 + math.fsum(
+                _ranking_sigmoid((s[row][j] - s[row][i]) / temperature) for j in k if j != i
+            )
+            dcg.append(gains[i] / math.log2(1.0 + rank))
+        ideal = sorted(gains.values(), reverse=True)
+        idcg = math.fsum(g / math.log2(2.0 + r) for r, g in enumerate(ideal))
+        out[row] = -math.fsum(dcg) / (idcg if idcg != 0 else 1.0)
+    return out, _lists_kept(keep)
+
+
 # -- overlap losses (Dice, Jaccard, Tversky, generalized Dice): one overlap at a time ----------
 
 
