@@ -295,6 +295,64 @@ def plots():
         ],  # fmt: skip
         "logit of a positive",
     )
+    _structured_plots()
+
+
+def _structured_plots():
+    """The overlap, ranking and margin-softmax families, each against one prediction."""
+
+    def pixel(x):  # a mask of four pixels, two positive; x is the logit of a positive one
+        return np.array([[x, 2.0, -2.0, -2.0]]), (np.array([[1.0, 1.0, 0.0, 0.0]]),), {}, (0, 0)
+
+    def sigmoid(loss, **options):
+        return lambda p, y, **o: loss(p, y, activation="sigmoid", **options, **o)
+
+    _figure(
+        "overlap",
+        "Overlap losses of a 4-pixel mask (2 positive) against one positive pixel's logit",
+        [
+            ("Dice", sigmoid(mlcloss.dice_loss), pixel),
+            ("Jaccard", sigmoid(mlcloss.jaccard_loss), pixel),
+            ("Tversky, α=0.3, β=0.7", sigmoid(mlcloss.tversky_loss, alpha=0.3, beta=0.7), pixel),
+            ("focal Tversky, γ=2", sigmoid(mlcloss.tversky_loss, gamma=2.0), pixel),
+        ],
+        "logit of a positive pixel",
+    )
+
+    def top(x):  # a list of four items graded 2, 1, 0, 0; x is the best item's score
+        return np.array([[x, 0.5, 0.0, -0.5]]), (np.array([[2.0, 1.0, 0.0, 0.0]]),), {}, (0, 0)
+
+    _figure(
+        "ranking",
+        "Ranking losses of a list graded (2, 1, 0, 0) against the best item's score",
+        [
+            ("pairwise logistic", mlcloss.pairwise_logistic_loss, top),
+            ("listwise softmax", mlcloss.listwise_softmax_loss, top),
+            ("ListMLE", mlcloss.listmle_loss, top),
+            ("ApproxNDCG (−NDCG)", mlcloss.approx_ndcg_loss, top),
+        ],
+        "score of the most relevant item",
+    )
+
+    def target(x):  # three classes, the first the label; x is its cosine
+        return np.array([[x, 0.2, -0.1]]), (np.array([0]),), {}, (0, 0)
+
+    def margin(kind, m):
+        return lambda c, y, **o: mlcloss.margin_softmax_cross_entropy(
+            c, y, scale=16.0, margin=m, kind=kind, **o
+        )
+
+    _figure(
+        "margin-softmax",
+        "Margin softmax (scale 16) against the target class's cosine",
+        [
+            ("no margin", margin("cos", 0.0), target),
+            ("CosFace, m=0.35", margin("cos", 0.35), target),
+            ("ArcFace, m=0.5", margin("arc", 0.5), target),
+        ],
+        "cosine of the target class",
+        xs=np.linspace(-0.99, 0.99, 199),
+    )
 
 
 def support(result) -> str:

@@ -83,6 +83,7 @@ def _ctc_case(ex, *, time_major, blank, zero_infinity):
     bench=lambda b: _ctc_bench(b),
     timed_against={
         "torch": lambda m, lp, y, tl, yl: m.F.ctc_loss(lp, y, tl, yl),
+        "jax": lambda m, lp, y, tl, yl: _optax_ctc(m, lp, y, tl, yl),
     },
 )
 def ctc_loss(
@@ -650,6 +651,18 @@ def crf_decode(
     tags = xp.concat(path, axis=1)
     tags = xp.where(kept, xp.astype(tags, xp.int64), xp.full_like(xp.astype(tags, xp.int64), -1))
     return xp.moveaxis(tags, 0, 1) if check_flag(time_major, name="time_major") else tags
+
+
+def _optax_ctc(m, log_probs, labels, input_lengths, label_lengths):
+    """optax's CTC on the benchmark's time-major log-probabilities (its log_softmax leaves
+    them unchanged), lengths as its paddings: the peer :func:`ctc_loss` is timed against."""
+    jnp = m.jax.numpy
+    frames, size = log_probs.shape[0], labels.shape[1]
+    logit_paddings = jnp.arange(frames)[None, :] >= input_lengths[:, None]
+    label_paddings = jnp.arange(size)[None, :] >= label_lengths[:, None]
+    logits = jnp.swapaxes(log_probs, 0, 1)
+    paddings = (logit_paddings.astype(logits.dtype), label_paddings.astype(logits.dtype))
+    return m.optax.ctc_loss(logits, paddings[0], labels, paddings[1])
 
 
 def _crf_bench(b):
