@@ -172,8 +172,9 @@ def test_ctc_is_optax_ctc_loss():
 
     x = jnp.swapaxes(jnp.asarray(LOGITS), 0, 1)
     np.testing.assert_allclose(ours(x), theirs(x), rtol=1e-9)
-    g_ours = jax.grad(lambda v: ours(v).sum())(x)
-    g_theirs = jax.grad(lambda v: theirs(v).sum())(x)
+    # jitted: an eager optax CTC compiles its scan on every call
+    g_ours = jax.jit(jax.grad(lambda v: ours(v).sum()))(x)
+    g_theirs = jax.jit(jax.grad(lambda v: theirs(v).sum()))(x)
     np.testing.assert_allclose(g_ours, g_theirs, rtol=1e-7, atol=1e-10)
 
 
@@ -368,7 +369,9 @@ def test_crf_decode_is_the_best_enumerated_path_on_every_framework(framework):
 def test_crf_decode_traced(traced_framework):
     """Viterbi under jax.jit, tf.function(jit_compile=True) and torch.compile equals eager."""
     transitions = RNG.normal(size=(K, K))
-    args = [traced_framework.array(a) for a in (EMISSIONS, transitions, MASK)]
+    # three steps: torch.compile unrolls both scans, and its compile time grows with them
+    arrays = (EMISSIONS[:, :3], transitions, MASK[:, :3])
+    args = [traced_framework.array(a) for a in arrays]
 
     def decode(emissions, transitions, mask):
         return mlcloss.crf_decode(emissions, transitions, mask=mask)

@@ -56,10 +56,23 @@ class JaxBackend(Backend):
         return all(d.platform == "cpu" for d in x.devices())
 
     def scan(self, step, carry, xs):
-        return jax.lax.scan(step, carry, xs)  # one compiled loop body, eager or jitted
+        """``jax.lax.scan`` where the loop is staged out (``jit``, ``vmap``); eagerly a Python
+        loop, which dispatches each op as eager JAX does (``grad`` included), where an eager
+        ``lax.scan`` would compile its step anew on every call."""
+        if all(_concrete(x) for x in (*carry, *xs)):
+            return super().scan(step, carry, xs)
+        return jax.lax.scan(step, carry, xs)
 
     def custom_gradient(self, op, inputs):
         return _analytic(op)(*inputs)
+
+
+def _concrete(x) -> bool:
+    """Whether ``x`` holds data: an array, or a differentiation tracer (``grad``, ``vjp``)
+    around one; not a tracer of ``jit`` or ``vmap``."""
+    while isinstance(x, jax.core.Tracer) and hasattr(x, "primal"):
+        x = x.primal
+    return not isinstance(x, jax.core.Tracer)
 
 
 def _analytic(op):
