@@ -38,6 +38,11 @@ for _spec in LOSSES:
         SPEC[_name] = _spec
 CASES["probabilities"] = (mlcloss.multilabel_probabilities, LOGITS, [], {}, {"threshold": 0.1})
 
+#: the first declared case of each loss (and the helpers' cases): for the checks whose subject
+#: is the loss, not its options (sharding on a mesh)
+FIRST = [name for name in CASES if name not in SPEC]
+FIRST += list({SPEC[name].name: name for name in reversed(list(SPEC))}.values())[::-1]
+
 #: the cases whose predictions keep their range when a test scales or shifts them: probabilities
 #: (BCE, and the output of ``multilabel_probabilities``), cosine similarities (Circle), Poisson
 #: log-rates (e^x of a large x is no float's), CTC log-probabilities (at most 0, as the loss

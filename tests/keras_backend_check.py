@@ -33,7 +33,7 @@ def check_every_class_against_its_function():
     checked = set()
     for name, (fn, prediction, args, arrays, options, *_) in CASES.items():
         spec = SPECS.get(fn)
-        if spec is None:
+        if spec is None or spec.name in checked:  # one case a loss: the class is per loss
             continue
         # Keras's call takes no per-call arrays (where, mask): the case runs without them
         hyper = {k: v for k, v in arrays.items() if k in spec.arrays}
