@@ -279,13 +279,7 @@ def _ctc_nll(xp, backend, lp, labels, in_label, input_lengths, label_lengths, bl
     ends = backend.as_index(xp.stack([last, xp.maximum(last - 1, xp.zeros_like(last))], axis=1))
     final = backend.take_along_last_axis(alpha, ends)
     end_label = xp.where(label_lengths > 0, final[:, 1], _UNREACHABLE)
-    return -_logsumexp2(xp, backend, final[:, 0], end_label)
-
-
-def _logsumexp2(xp, backend, a, b):
-    """log(e^a + e^b), shifted by the (gradient-stopped) larger term."""
-    m = backend.stop_gradient(xp.maximum(a, b))
-    return m + xp.log(xp.exp(a - m) + xp.exp(b - m))
+    return -backend.logsumexp(xp.stack([final[:, 0], end_label]), axis=0)
 
 
 def _check_blank(blank, num_classes):
