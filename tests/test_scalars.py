@@ -1,5 +1,10 @@
 """Scalars: 0-d predictions for the elementwise losses, and hyper-parameters given as 0-d arrays.
 
+Every float hyper-parameter of every loss is in ``HYPER`` (structured losses included:
+smoothing, Tversky weights, margins, temperatures, scales); integers that choose a code
+path (``blank``, ``k``, ``p``) stay Python numbers, as in the peers, and so do
+``linear_cross_entropy``'s ``z_loss`` and ``logit_softcap``: constants of its chunked kernel.
+
 Found by running optax's and torch's own loss tests against mlcloss: torch's
 ``F.mse_loss`` and optax take 0-d inputs, and optax takes hyper-parameters
 traced by ``jax.jit``.
@@ -7,6 +12,7 @@ traced by ``jax.jit``.
 
 from __future__ import annotations
 
+import inspect
 import math
 
 import numpy as np
@@ -182,9 +188,14 @@ INDEX = np.array([0, 3, 1])
 TWO_HOT = np.zeros((3, 4))
 TWO_HOT[[0, 0, 1, 2], [0, 2, 1, 3]] = 1  # variable k: 2, 1, 1 positives (K = 2)
 POSITIVE, NEGATIVE = LOGITS[:, :1], LOGITS[:, 1:]
+COSINES = np.tanh(LOGITS)  # cosines to 4 class centres, for the margin softmax
+GROUPS = np.array([0, 1, 0])  # the class of each of the 3 embeddings (rows of LOGITS)
+ROW_SIGNS = np.array([1.0, -1.0, 1.0])  # similar / dissimilar pairs of rows
+SPARSE = np.array([[0, 2], [1, -1], [3, -1]])  # TWO_HOT's positives, padded by -1
 
 
 def _labels(kind):
+    """The label array(s) after the prediction: a tuple where the loss takes several."""
     return {
         "soft": SOFT,
         "hard": HARD,
@@ -192,7 +203,19 @@ def _labels(kind):
         "index": INDEX,
         "two-hot": TWO_HOT,
         "negative": NEGATIVE,
+        "groups": GROUPS,
+        "triplet": (SOFT, HARD),  # positives and negatives of the anchors LOGITS
+        "row-pairs": (SOFT, ROW_SIGNS),  # second embeddings and the pairs' signs
+        "ranked-pairs": (SOFT, SIGNS),  # second scores and which of the two ranks higher
+        "variance": (SOFT, SOFT + 0.1),  # targets and variances
+        "sparse": SPARSE,
+        "one-hot": np.eye(4)[INDEX],
     }[kind]
+
+
+def _label_arrays(kind, asarray):
+    labels = _labels(kind)
+    return tuple(map(asarray, labels)) if isinstance(labels, tuple) else (asarray(labels),)
 
 
 #: (loss, labels, fixed options, the options given as arrays, differentiable in them)
@@ -238,22 +261,97 @@ HYPER = [
         True,
     ),
     ("multilabel_categorical_crossentropy", "hard", {}, {"threshold": 0.3}, True),
+    ("dice_loss", "hard", {"activation": "sigmoid"}, {"smooth_nr": 1e-5, "smooth_dr": 1e-5}, True),
+    ("dice_loss", "soft", {"activation": "sigmoid"}, {"smooth_nr": 0.0, "smooth_dr": 0.5}, True),
+    ("jaccard_loss", "hard", {"activation": "sigmoid"}, {"smooth_nr": 0.1, "smooth_dr": 0.2}, True),
+    ("tversky_loss", "hard", {"activation": "sigmoid"}, {"alpha": 0.3, "beta": 0.7}, True),
+    (
+        "tversky_loss",
+        "soft",
+        {"activation": "sigmoid"},
+        {"alpha": 0.5, "beta": 0.5, "gamma": 0.75},
+        True,
+    ),
+    (
+        "generalized_dice_loss",
+        "hard",
+        {"activation": "softmax"},
+        {"smooth_nr": 1e-5, "smooth_dr": 1e-3},
+        True,
+    ),
+    ("triplet_margin_loss", "triplet", {}, {"margin": 1.0}, True),
+    ("triplet_margin_loss", "triplet", {"eps_at": "sum"}, {"margin": 0.5, "eps": 1e-6}, True),
+    ("contrastive_loss", "groups", {}, {"pos_margin": 0.5, "neg_margin": 6.0}, True),
+    ("ntxent_loss", "groups", {}, {"temperature": 0.07}, True),
+    ("supervised_contrastive_loss", "groups", {}, {"temperature": 0.1}, True),
+    ("info_nce_loss", "soft", {}, {"temperature": 0.07}, True),
+    ("info_nce_loss", "soft", {"symmetric": True}, {"temperature": 0.5}, True),
+    ("margin_softmax_cross_entropy", "index", {}, {"scale": 8.0, "margin": 0.5}, True),
+    ("margin_softmax_cross_entropy", "index", {"kind": "cos"}, {"scale": 8.0, "margin": 0.2}, True),
+    ("approx_ndcg_loss", "soft", {}, {"temperature": 0.5}, True),
+    ("softmax_cross_entropy", "index", {}, {"z_loss": 1e-3}, True),
+    ("poly1_cross_entropy", "one-hot", {}, {"epsilon": 2.0}, True),
+    ("generalized_cross_entropy", "index", {}, {"q": 0.5}, True),
+    ("js_divergence", "soft", {}, {"beta": 0.3}, True),
+    (
+        "sparse_multilabel_categorical_crossentropy",
+        "sparse",
+        {"ignore_index": -1},
+        {"threshold": 0.3},
+        True,
+    ),
+    ("multi_margin_loss", "index", {}, {"margin": 1.0}, True),
+    ("multiclass_hinge_loss", "index", {}, {"margin": 0.5}, True),
+    ("squared_hinge_loss", "signs", {}, {"margin": 1.0}, True),
+    ("hinge_embedding_loss", "signs", {}, {"margin": 1.5}, True),
+    ("margin_ranking_loss", "ranked-pairs", {}, {"margin": 0.3}, True),
+    ("cosine_embedding_loss", "row-pairs", {}, {"margin": 0.2}, True),
+    ("cosine_distance", "soft", {}, {"eps": 1.5}, True),  # floors the norms of SOFT's rows
+    ("huber_loss", "soft", {}, {"delta": 1.0}, True),
+    ("smooth_l1_loss", "soft", {}, {"beta": 0.5}, True),
+    # torch floors the variance at eps under no_grad: no gradient reaches eps
+    ("gaussian_nll_loss", "variance", {}, {"eps": 0.3}, False),
+    ("poisson_nll_loss", "soft", {"log_input": False}, {"eps": 0.5}, True),
+    ("tversky_loss", "soft", {"activation": "sigmoid"}, {"smooth_nr": 0.1, "smooth_dr": 0.2}, True),
 ]
 HYPER_IDS = [f"{c[0]}-{'-'.join(f'{k}={v}' for k, v in c[3].items())}-{c[1]}" for c in HYPER]
 
 
+#: float options that stay Python numbers (see the module docstring)
+NUMBERS_ONLY = {("triplet_margin_loss", "p"), ("linear_cross_entropy", "z_loss")}
+
+
+def test_every_float_option_of_every_loss_is_traced_here():
+    """A loss added to the registry with a float option must bring a ``HYPER`` case for it."""
+    from mlcloss.capabilities import LOSSES
+
+    covered = {(case[0], option) for case in HYPER for option in case[3]}
+    floats = {
+        (spec.name, option)
+        for spec in LOSSES
+        for option, parameter in inspect.signature(getattr(mlcloss, spec.name)).parameters.items()
+        if isinstance(parameter.default, float)
+    }
+    assert floats - covered - NUMBERS_ONLY == set()
+    assert NUMBERS_ONLY <= floats
+
+
 def _prediction(name):
-    return POSITIVE if name == "pairwise_hinge_loss" else LOGITS
+    return {
+        "pairwise_hinge_loss": POSITIVE,
+        "margin_softmax_cross_entropy": COSINES,
+        "poisson_nll_loss": np.exp(LOGITS),  # rates, for log_input=False
+    }.get(name, LOGITS)
 
 
 def _call(name, labels_kind, fixed, asarray, wrap):
     """``f(x, *values) -> loss`` with the options ``wrap``ped; the labels made by ``asarray``."""
     fn = getattr(mlcloss, name)
-    labels = asarray(_labels(labels_kind))
+    labels = _label_arrays(labels_kind, asarray)
 
     def f(x, *values, reduction="mean"):
         options = dict(zip(wrap, values))
-        return fn(x, labels, reduction=reduction, **fixed, **options)
+        return fn(x, *labels, reduction=reduction, **fixed, **options)
 
     return f
 
@@ -392,6 +490,10 @@ TF_CASES = [
     ("asymmetric_loss", "soft", {}, {"gamma_neg": 0.0, "clip": 0.05}),
     ("softmax_cross_entropy", "index", {}, {"label_smoothing": 0.1}),
     ("hinge_loss", "signs", {}, {"margin": 0.5}),
+    ("tversky_loss", "hard", {"activation": "sigmoid"}, {"alpha": 0.3, "beta": 0.7, "gamma": 0.8}),
+    ("ntxent_loss", "groups", {}, {"temperature": 0.1}),
+    ("margin_softmax_cross_entropy", "index", {}, {"scale": 8.0, "margin": 0.5}),
+    ("approx_ndcg_loss", "soft", {}, {"temperature": 0.5}),
 ]
 
 
@@ -411,7 +513,7 @@ def test_tensorflow_zero_d_hyper_parameters(tf, name, labels, fixed, given, trac
             value = f(x, *values)
         return value, tape.gradient(value, x)
 
-    x = tf.constant(LOGITS)
+    x = tf.constant(_prediction(name))
     want, want_grad = value_and_grad(x, *given.values())
     run = tf.function(value_and_grad, jit_compile=True) if traced else value_and_grad
     got, got_grad = run(x, *(tf.constant(v, tf.float64) for v in given.values()))
@@ -445,6 +547,15 @@ OUT_OF_RANGE = [
     ("softmax_focal_loss", "index", {"gamma": -0.5}),
     ("unified_pairwise_loss", "hard", {"scale": -1.0}),
     ("circle_loss", "hard", {"margin": math.nan}),
+    ("dice_loss", "hard", {"smooth_dr": -1e-5}),
+    ("tversky_loss", "hard", {"alpha": -0.5}),
+    ("tversky_loss", "hard", {"gamma": 0.0}),
+    ("triplet_margin_loss", "triplet", {"margin": math.nan}),
+    ("contrastive_loss", "groups", {"neg_margin": math.nan}),
+    ("ntxent_loss", "groups", {"temperature": 0.0}),
+    ("info_nce_loss", "soft", {"temperature": -1.0}),
+    ("margin_softmax_cross_entropy", "index", {"scale": -1.0}),
+    ("approx_ndcg_loss", "soft", {"temperature": 0.0}),
 ]
 OUT_IDS = [f"{c[0]}-{c[2]}" for c in OUT_OF_RANGE]
 
@@ -473,13 +584,13 @@ def test_concrete_out_of_range_raises(jax, tf, library, name, labels, given):
     scalar, array = _concrete_scalars()[library]
     ((option, value),) = given.items()
     fn = getattr(mlcloss, name)
-    x, y = array(_prediction(name)), array(_labels(labels))
+    x, y = array(_prediction(name)), _label_arrays(labels, array)
     with pytest.raises(ValueError, match=option):
-        fn(x, y, **{option: value})  # the float
+        fn(x, *y, **{option: value})  # the float
     with pytest.raises(ValueError, match=option):
-        fn(x, y, **{option: scalar(np.float64(value))})  # the 0-d array
-    with mlcloss.value_checks(False):  # checks off: taken as given, no error
-        fn(x, y, **{option: scalar(np.float64(value))})
+        fn(x, *y, **{option: scalar(np.float64(value))})  # the 0-d array
+    with mlcloss.value_checks(False), np.errstate(all="ignore"):  # taken as given, no error
+        fn(x, *y, **{option: scalar(np.float64(value))})
 
 
 @pytest.mark.parametrize(("name", "labels", "given"), OUT_OF_RANGE, ids=OUT_IDS)

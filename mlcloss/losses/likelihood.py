@@ -17,7 +17,7 @@ from __future__ import annotations
 import math
 import numbers
 
-from .._lib.arguments import check_flag, check_number
+from .._lib.arguments import check_flag, check_number, poison_options
 from .._lib.dtypes import cast
 from .._lib.elementwise import check_within, elementwise_rows, finish, prepare, saved_slope
 from .._lib.gradients import AUTOGRAD
@@ -254,8 +254,9 @@ def gaussian_nll_loss(
     full : bool
         Whether to add the constant :math:`\tfrac12 \log 2π`, which makes the
         loss the full negative log-density.
-    eps : float > 0
-        :math:`ε`, the floor of the variance (default 1e-6).
+    eps : float > 0 or 0-d array
+        :math:`ε`, the floor of the variance (default 1e-6). As in torch the
+        floor is invisible to the gradient: none flows to ``eps``.
     where : bool array broadcastable to ``predictions``, optional
         False removes an element from the sum and from the mean's count.
     reduction : {"mean", "sum", "none"}
@@ -292,13 +293,16 @@ def gaussian_nll_loss(
     y, valid = prepare(
         xp, predictions, targets, where, reduction, name="predictions", label_name="targets"
     )
-    eps = check_number(eps, name="eps", low=0.0, low_open=True)
+    eps = check_number(
+        eps, name="eps", low=0.0, low_open=True, backend=backend, like=predictions, dtype=y.dtype
+    )
     bad = None
     if shared is None:
         variance = _variance_like(xp, cast(xp, variance, y.dtype), predictions)
         bad = _check_variance(xp, backend, variance, valid)
     else:
         variance = xp.full_like(y, shared)
+    bad = poison_options(xp, backend, bad, eps)
     rows = _GAUSSIAN_FULL_ROWS if full else _GAUSSIAN_ROWS
     return finish(
         xp, backend, rows, predictions, {"y": y, "variance": variance}, options={"eps": eps},
