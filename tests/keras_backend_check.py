@@ -207,12 +207,22 @@ def check_elementwise_losses_reduce_per_example():
     weights = np.linspace(0.5, 1.5, 8).astype("float32")
     elementwise = [spec for spec in SPECS.values() if spec.kind == "elementwise"]
     assert len(elementwise) >= 6, elementwise
+    # the sparse twins take hard's positives as index lists padded by -1
+    positives = np.full((8, 5), -1)
+    for row, classes in enumerate(hard):
+        found = np.flatnonzero(classes)
+        positives[row, : found.size] = found
     for spec in elementwise:
+        sparse = spec.labels == "index"
         loss = getattr(mlcloss.keras, spec.class_name)
-        rows = np.mean(spec.function(probs.astype("float64"), hard, reduction="none"), axis=-1)
-        got = _numpy(loss(reduction="none")(hard.astype("float32"), probs))
+        options = {"ignore_index": -1} if sparse else {}
+        y_true = positives if sparse else hard.astype("float32")
+        rows = spec.function(probs.astype("float64"), positives if sparse else hard,
+                             reduction="none", **options)  # fmt: skip
+        rows = np.mean(rows, axis=-1)
+        got = _numpy(loss(reduction="none", **options)(y_true, probs))
         assert got.shape == (8,) and np.allclose(got, rows, rtol=1e-5), (spec.name, got, rows)
-        got = _numpy(loss(reduction="sum")(hard.astype("float32"), probs, sample_weight=weights))
+        got = _numpy(loss(reduction="sum", **options)(y_true, probs, sample_weight=weights))
         assert np.isclose(got, np.sum(weights * rows), rtol=1e-5), (spec.name, got)
 
     # where= keeps the per-example mean to the kept elements; a row with none kept leaves the mean

@@ -5,7 +5,7 @@ tables; each declares its losses in :mod:`mlcloss._lib.registry` as it is import
 """
 
 # isort: off
-from . import multilabel, softmax, binary, regression, likelihood, margin, multiclass  # noqa: F401
+from . import multilabel, softmax, binary, sparse_binary, regression, likelihood, margin, multiclass  # noqa: F401
 from . import robust, divergence  # noqa: F401
 from . import similarity, combinatorial, pairwise, sampled, linear  # noqa: F401
 from . import sequence, overlap, metric, ranking  # noqa: F401

@@ -167,6 +167,18 @@ def sigmoid_cross_entropy(
     xp = backend.xp
     t, valid = prepare(xp, logits, labels, where, reduction, name="logits")
     bad = check_unit_interval(xp, backend, t, valid, name="labels")
+    arrays, options, bad = sigmoid_inputs(
+        xp, backend, logits, t, bad, pos_weight=pos_weight, label_smoothing=label_smoothing
+    )
+    return finish(
+        xp, backend, SIGMOID_ROWS, logits, arrays, valid=valid, bad=bad, reduction=reduction
+    )
+
+
+def sigmoid_inputs(xp, backend, logits, t, bad, *, pos_weight, label_smoothing):
+    """``(arrays, options, bad)`` of :data:`SIGMOID_ROWS` for labels ``t``: the smoothed labels
+    and the positive weight, the options checked and ``bad`` widened by
+    :func:`~mlcloss._lib.arguments.poison_options`."""
     scalar = {"backend": backend, "like": logits, "dtype": t.dtype}
     epsilon = check_number(label_smoothing, name="label_smoothing", low=0.0, high=1.0, **scalar)
     bad = poison_options(xp, backend, bad, epsilon)
@@ -177,13 +189,10 @@ def sigmoid_cross_entropy(
             pos_weight = check_number(pos_weight, name="pos_weight", **scalar)
             bad = poison_options(xp, backend, bad, pos_weight)
             if not is_array(pos_weight):
-                pos_weight = xp.asarray(pos_weight, dtype=t.dtype, device=device(t))
+                pos_weight = xp.asarray(pos_weight, dtype=t.dtype, device=device(logits))
         else:
-            pos_weight = weight_array(xp, pos_weight, name="pos_weight", like=t, dtype=t.dtype)
-    arrays = {"t": t, "pos_weight": pos_weight}
-    return finish(
-        xp, backend, _SIGMOID_ROWS, logits, arrays, valid=valid, bad=bad, reduction=reduction
-    )
+            pos_weight = weight_array(xp, pos_weight, name="pos_weight", like=logits, dtype=t.dtype)
+    return {"t": t, "pos_weight": pos_weight}, {}, bad
 
 
 def _sigmoid_values(xp, backend, x, t, pos_weight):
@@ -202,7 +211,7 @@ def _sigmoid_gradient(xp, backend, x, saved, g, t, pos_weight):
     return backend.scale_owned(grad, g)
 
 
-_SIGMOID_ROWS = elementwise_rows(_sigmoid_values, _sigmoid_gradient)
+SIGMOID_ROWS = elementwise_rows(_sigmoid_values, _sigmoid_gradient)
 
 
 @declare(
@@ -406,6 +415,23 @@ def sigmoid_focal_loss(logits, labels, /, *, alpha=0.25, gamma=2.0, where=None, 
     xp = backend.xp
     t, valid = prepare(xp, logits, labels, where, reduction, name="logits")
     bad = check_unit_interval(xp, backend, t, valid, name="labels")
+    arrays, options, bad = focal_inputs(xp, backend, logits, t, bad, alpha=alpha, gamma=gamma)
+    return finish(
+        xp,
+        backend,
+        FOCAL_ROWS,
+        logits,
+        arrays,
+        options=options,
+        valid=valid,
+        bad=bad,
+        reduction=reduction,
+    )
+
+
+def focal_inputs(xp, backend, logits, t, bad, *, alpha, gamma):
+    """``(arrays, options, bad)`` of :data:`FOCAL_ROWS` for labels ``t``: the labels and their
+    weight :math:`α_t`, γ, the options checked and ``bad`` widened."""
     scalar = {"backend": backend, "like": logits, "dtype": t.dtype}
     alpha = check_number(alpha, name="alpha", high=1.0, allow_none=True, **scalar)
     gamma = check_number(gamma, name="gamma", low=0.0, **scalar)
@@ -415,18 +441,7 @@ def sigmoid_focal_loss(logits, labels, /, *, alpha=0.25, gamma=2.0, where=None, 
         weight = xp.where(alpha < 0, xp.ones_like(weighted), weighted)
     else:
         weight = None if alpha is None or alpha < 0 else alpha * t + (1 - alpha) * (1 - t)
-    arrays, options = {"t": t, "weight": weight}, {"gamma": gamma}
-    return finish(
-        xp,
-        backend,
-        _FOCAL_ROWS,
-        logits,
-        arrays,
-        options=options,
-        valid=valid,
-        bad=bad,
-        reduction=reduction,
-    )
+    return {"t": t, "weight": weight}, {"gamma": gamma}, bad
 
 
 def _focal_values(xp, backend, x, t, weight, *, gamma):
@@ -453,7 +468,7 @@ def _focal_gradient(xp, backend, x, saved, g, t, weight, *, gamma):
     return grad * g
 
 
-_FOCAL_ROWS = elementwise_rows(_focal_values, _focal_gradient)
+FOCAL_ROWS = elementwise_rows(_focal_values, _focal_gradient)
 
 
 @declare(
@@ -561,23 +576,30 @@ def asymmetric_loss(
     xp = backend.xp
     t, valid = prepare(xp, logits, labels, where, reduction, name="logits")
     bad = check_unit_interval(xp, backend, t, valid, name="labels")
-    scalar = {"backend": backend, "like": logits, "dtype": t.dtype}
-    gamma_pos = check_number(gamma_pos, name="gamma_pos", low=0.0, **scalar)
-    gamma_neg = check_number(gamma_neg, name="gamma_neg", low=0.0, **scalar)
-    clip = check_number(clip, name="clip", low=0.0, high=math.nextafter(1.0, 0.0), **scalar)
-    bad = poison_options(xp, backend, bad, gamma_pos, gamma_neg, clip)
-    options = {"gamma_pos": gamma_pos, "gamma_neg": gamma_neg, "clip": clip}
+    arrays, options, bad = asymmetric_inputs(
+        xp, backend, logits, t, bad, gamma_pos=gamma_pos, gamma_neg=gamma_neg, clip=clip
+    )
     return finish(
         xp,
         backend,
-        _ASL_ROWS,
+        ASL_ROWS,
         logits,
-        {"t": t},
+        arrays,
         options=options,
         valid=valid,
         bad=bad,
         reduction=reduction,
     )
+
+
+def asymmetric_inputs(xp, backend, logits, t, bad, *, gamma_pos, gamma_neg, clip):
+    """``(arrays, options, bad)`` of :data:`ASL_ROWS` for labels ``t``, the options checked."""
+    scalar = {"backend": backend, "like": logits, "dtype": t.dtype}
+    gamma_pos = check_number(gamma_pos, name="gamma_pos", low=0.0, **scalar)
+    gamma_neg = check_number(gamma_neg, name="gamma_neg", low=0.0, **scalar)
+    clip = check_number(clip, name="clip", low=0.0, high=math.nextafter(1.0, 0.0), **scalar)
+    bad = poison_options(xp, backend, bad, gamma_pos, gamma_neg, clip)
+    return {"t": t}, {"gamma_pos": gamma_pos, "gamma_neg": gamma_neg, "clip": clip}, bad
 
 
 def _asl_values(xp, backend, x, t, **options):
@@ -588,7 +610,7 @@ def _asl_values(xp, backend, x, t, **options):
     return t * positive + (1 - t) * negative, (t * slope_pos + (1 - t) * slope_neg,)
 
 
-_ASL_ROWS = elementwise_rows(_asl_values, saved_slope)
+ASL_ROWS = elementwise_rows(_asl_values, saved_slope)
 
 
 def _asl_terms(xp, backend, x, *, gamma_pos, gamma_neg, clip):

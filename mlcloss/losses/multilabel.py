@@ -36,6 +36,7 @@ from .._lib.indices import class_indices
 from .._lib.reduce import check_reduction
 from .._lib.registry import declare
 from .._lib.shapes import broadcast_like, class_axis_last, where_mask
+from .._lib.sparse_labels import repeated
 from .._lib.stable import log1p_scaled, masked_max
 from .._lib.validate import (
     check_broadcastable,
@@ -405,7 +406,7 @@ def sparse_multilabel_categorical_crossentropy(
     if valid is not None:
         negative = negative & valid
         keep = keep & backend.take_along_last_axis(valid, index)
-    keep = keep & ~_repeated(xp, index, keep)
+    keep = keep & ~repeated(xp, index, keep)
     arrays = {"index": index, "keep": keep, "negative": negative, "threshold": threshold}
     return reduced(
         xp,
@@ -724,12 +725,3 @@ def _set_factors(xp, slopes, g):
     g = per_row(g)
     slope_neg, slope_pos = slopes
     return slope_neg[..., None] * g, slope_pos[..., None] * g
-
-
-def _repeated(xp, index, keep):
-    """True where ``index[..., k]`` equals a kept index at an earlier position k' < k."""
-    k = index.shape[-1]
-    positions = xp.arange(k, device=device(index))
-    earlier = positions[:, None] > positions[None, :]
-    same = (index[..., :, None] == index[..., None, :]) & keep[..., None, :]
-    return xp.any(same & earlier, axis=-1)
