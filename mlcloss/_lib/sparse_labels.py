@@ -10,9 +10,11 @@ over all the logits, corrected at the listed positives:
 
 .. math::
 
-    L = \ell(x, t_-) + \operatorname{scatter}_P\bigl(\ell(x_P, t_+) - \ell(x_P, t_-)\bigr),
+    L_c = \ell(x_c, t_-) \text{ for } c \notin P, \qquad L_P = \ell(x_P, t_+),
 
-where :math:`x_P` gathers the :math:`K` listed logits of each row, and the
+where :math:`x_P` gathers the :math:`K` listed logits of each row, whose
+entries are replaced by two scatter-adds (one of the difference would round
+it in float32), and the
 gradient is built the same way from the dense closed form. No label array of
 the logits' shape is ever made, in the forward or the backward pass; the
 loss keeps each dense loss's formula, options and numerics.
@@ -94,6 +96,17 @@ def sparse_finish(
     )  # fmt: skip
 
 
+def _replace(xp, backend, x, index, keep, values):
+    """``x`` with its entries at the kept ``index`` replaced by ``values``, exactly: the
+    gathered entries are subtracted (leaving exact zeros), then ``values`` added. One scatter
+    of the difference would round it: ``3.05 + (0.0486 − 3.05)`` keeps float32's absolute
+    error of 3.05, a relative error of 1e-5 at the small positive loss."""
+    cleared = backend.scatter_add_last(
+        x, index, xp.where(keep, -backend.take_along_last_axis(x, index), 0.0)
+    )
+    return backend.scatter_add_last(cleared, index, xp.where(keep, values, 0.0))
+
+
 def sparse_rows(dense: Rows) -> Rows:
     """:class:`~mlcloss._lib.gradients.Rows` of ``dense`` (an elementwise binary loss's rows,
     from :func:`~mlcloss._lib.elementwise.elementwise_rows`) with the positives as index lists.
@@ -123,8 +136,7 @@ def sparse_rows(dense: Rows) -> Rows:
         at, saved_positive = dense.value(
             xp, backend, gather(backend, x, index), valid=None, **shared, **positive
         )
-        correction = xp.where(keep, at - gather(backend, loss, index), 0.0)
-        return backend.scatter_add_last(loss, index, correction), (*saved_negative, *saved_positive)
+        return _replace(xp, backend, loss, index, keep, at), (*saved_negative, *saved_positive)
 
     def gradient(xp, backend, x, saved, g, *, index, keep, **named):
         (negative, positive), shared = split(named)
@@ -135,7 +147,6 @@ def sparse_rows(dense: Rows) -> Rows:
             xp, backend, gather(backend, x, index), saved[half:], g_at, valid=None, **shared,
             **positive,
         )  # fmt: skip
-        correction = xp.where(keep, at - gather(backend, grad, index), 0.0)
-        return backend.scatter_add_last(grad, index, correction)
+        return _replace(xp, backend, grad, index, keep, at)
 
     return elementwise_rows(value, gradient, autodiff=dense.autodiff)
