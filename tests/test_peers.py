@@ -57,6 +57,21 @@ def _torch_cases():
                 x, a(Y_IGNORED), weight=a(W), ignore_index=-100, label_smoothing=0.1, reduction=r
             ),
         )
+        cases[f"cross_entropy as focal gamma=0, weights ignore smoothing {r}"] = (
+            S,
+            lambda x, a, r=r: mlcloss.softmax_focal_loss(
+                x,
+                a(Y_IGNORED),
+                gamma=0.0,
+                class_weights=a(W),
+                ignore_index=-100,
+                label_smoothing=0.1,
+                reduction=r,
+            ),
+            lambda x, a, r=r: F.cross_entropy(
+                x, a(Y_IGNORED), weight=a(W), ignore_index=-100, label_smoothing=0.1, reduction=r
+            ),
+        )
         cases[f"cross_entropy index weights {r}"] = (
             S,
             lambda x, a, r=r: mlcloss.softmax_cross_entropy(
@@ -163,6 +178,15 @@ def _keras_cases():
                 from_logits=True, alpha=list(W / 2), gamma=1.5, dtype="float64"
             )(a(P), x),
         ),
+        "CategoricalFocalCrossentropy(from_logits, label_smoothing) integer labels": (
+            S,
+            lambda x, a: mlcloss.softmax_focal_loss(
+                x, a(Y), alpha=0.25, gamma=2.0, label_smoothing=0.1
+            ),
+            lambda x, a: keras.losses.CategoricalFocalCrossentropy(
+                from_logits=True, alpha=0.25, gamma=2.0, label_smoothing=0.1, dtype="float64"
+            )(a(np.eye(C)[Y]), x),
+        ),
         "Hinge": (
             S,
             lambda x, a: mlcloss.hinge_loss(x, a(PM1)),
@@ -218,6 +242,7 @@ CASE_NAMES = {
         f"{base} {r}"
         for base in (
             "cross_entropy index weights ignore smoothing",
+            "cross_entropy as focal gamma=0, weights ignore smoothing",
             "cross_entropy index weights",
             "cross_entropy probabilities weights smoothing",
             "cross_entropy [N, C, L] class axis 1",
@@ -238,6 +263,7 @@ CASE_NAMES = {
         "BinaryCrossentropy(from_logits, label_smoothing)",
         "CategoricalFocalCrossentropy(from_logits)",
         "CategoricalFocalCrossentropy(from_logits) soft labels, per-class alpha",
+        "CategoricalFocalCrossentropy(from_logits, label_smoothing) integer labels",
         "Hinge",
     ],
     "optax": [

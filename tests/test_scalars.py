@@ -247,6 +247,7 @@ HYPER = [
     ("softmax_focal_loss", "index", {}, {"gamma": 2.0}, True),
     ("softmax_focal_loss", "index", {}, {"gamma": 0.0}, True),
     ("softmax_focal_loss", "soft", {}, {"gamma": 1.5, "alpha": 0.3}, True),
+    ("softmax_focal_loss", "index", {"ignore_index": 3}, {"label_smoothing": 0.1}, True),
     ("unified_pairwise_loss", "hard", {}, {"scale": 2.0}, True),
     ("unified_pairwise_loss", "hard", {}, {"scale": 1.5, "margin": 0.3}, True),
     # circle loss holds its weights α = [1 + m − s]_+, [s + m]_+ constant (the paper's

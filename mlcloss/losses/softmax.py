@@ -27,7 +27,7 @@ from .._lib.arguments import (
 )
 from .._lib.dtypes import cast, compute_dtype
 from .._lib.gradients import EAGER, JAX, Rows, per_row, reduced
-from .._lib.indices import check_index_labels, class_indices, one_hot
+from .._lib.indices import check_index_labels, class_indices
 from .._lib.reduce import check_reduction, count_where
 from .._lib.registry import declare
 from .._lib.shapes import broadcast_like, class_axis_last, where_mask
@@ -59,7 +59,9 @@ _LOGITS_LABELS_CLASS_WEIGHTS_WHERE = Inputs(
     "logits", "labels", optional=("class_weights", "where", "label_smoothing", "z_loss")
 )
 _LOG_PROBS_LABELS_CLASS_WEIGHTS = Inputs("log_probs", "labels", optional=("class_weights",))
-_LOGITS_LABELS_ALPHA = Inputs("logits", "labels", optional=("alpha", "gamma"))
+_LOGITS_LABELS_ALPHA = Inputs(
+    "logits", "labels", optional=("alpha", "gamma", "class_weights", "label_smoothing")
+)
 _LOGITS_TARGET_PROBS_WHERE = Inputs("logits", "target_probs", optional=("where",))
 _LABELS = Inputs("labels", optional=("epsilon",))
 
@@ -560,8 +562,11 @@ _NLL_ROWS = Rows(_nll_rows, _nll_gradient, autodiff=JAX)
 @declare(
     kind="class-set",
     labels="dense-or-index",
-    arrays=("alpha",),
-    peers={"keras": "keras.losses.CategoricalFocalCrossentropy(from_logits=True)"},
+    arrays=("alpha", "class_weights"),
+    peers={
+        "keras": "keras.losses.CategoricalFocalCrossentropy(from_logits=True)",
+        "torch": "no focal loss; F.cross_entropy's weight / ignore_index / label_smoothing",
+    },
     cases=lambda ex: {
         "softmax-focal": ex.case(
             ex.LOGITS,
@@ -579,20 +584,55 @@ _NLL_ROWS = Rows(_nll_rows, _nll_gradient, autodiff=JAX)
                 ex.LOGITS, ex.CLASS_ALL, alpha=ex.CLASS_W / 2, gamma=1.5
             ),
         ),
+        "softmax-focal-tokens": ex.case(
+            ex.LOGITS,
+            ex.CLASS,
+            ignore_index=-100,
+            class_weights=ex.CLASS_W,
+            label_smoothing=0.1,
+            expected=ex.oracles.softmax_focal(
+                ex.LOGITS,
+                ex.CLASS,
+                ignore_index=-100,
+                class_weights=ex.CLASS_W,
+                label_smoothing=0.1,
+            ),
+            count=float(ex.CLASS_W[ex.CLASS[ex.CLASS != -100]].sum()),
+        ),
     },
     bench=lambda b: (b.logits, b.index, {}),
 )
-def softmax_focal_loss(logits, labels, /, *, alpha=None, gamma=2.0, axis=-1, reduction="mean"):
+def softmax_focal_loss(
+    logits,
+    labels,
+    /,
+    *,
+    alpha=None,
+    gamma=2.0,
+    axis=-1,
+    class_weights=None,
+    ignore_index=None,
+    label_smoothing=0.0,
+    reduction="mean",
+):
     r"""Focal loss over a softmax: cross-entropy down-weighted on easy classes.
 
     .. math::
 
-        L = \sum_c α_c\, t_c\, (1 - p_c)^{γ}\, (-\log p_c),
-        \qquad p = \operatorname{softmax}(s)
+        L = \sum_c α_c\, w_c\, \tilde t_c\, (1 - p_c)^{γ}\, (-\log p_c),
+        \qquad p = \operatorname{softmax}(s),
+        \quad \tilde t = (1 - ε)\, t + ε / C
 
     with :math:`t` the one-hot of integer ``labels`` or floating
     probability ``labels``, :math:`s` the logits, :math:`α` = ``alpha``
-    (1 without) and :math:`γ` = ``gamma``. The factor
+    and :math:`w` = ``class_weights`` (1 without), :math:`ε` =
+    ``label_smoothing`` over the :math:`C` classes and :math:`γ` =
+    ``gamma``. For token classification it takes the options of
+    :func:`softmax_cross_entropy` with their torch semantics:
+    ``ignore_index`` rows leave the sum and the mean, and with integer
+    labels the mean divides by :math:`\sum w_y` over the rows kept
+    (``F.cross_entropy``'s weighted mean; the count of rows kept without
+    weights). The factor
     :math:`(1 - p_c)^γ` is near 0 where the model already gives the target
     class a high probability, so the rows it gets right with confidence
     weigh little and the hard rows dominate. This is Keras 3's
@@ -609,14 +649,27 @@ def softmax_focal_loss(logits, labels, /, *, alpha=None, gamma=2.0, axis=-1, red
         The targets :math:`t`: an integer array is one-hot encoded, a
         floating one is used as the target distribution. The dtype decides.
     alpha : float, array ``[C]`` or sequence, optional
-        :math:`α`: one factor for every class, or one per class.
+        :math:`α`: one factor for every class, or one per class (Keras's
+        ``alpha``; it is not in the mean's denominator).
     gamma : float ≥ 0
         :math:`γ`, the focusing exponent; 0 gives (α-weighted) cross-entropy.
     axis : int
         The class axis (default -1, the last).
+    class_weights : array ``[C]`` or sequence, optional
+        :math:`w`, one weight per class, as torch's ``weight``: each class
+        term is weighted by its class, and the mean of integer labels
+        divides by the summed weights :math:`w_y` of the rows kept.
+    ignore_index : int, optional
+        Integer labels equal to it leave the sum and the mean's count
+        (padding tokens, torch's -100).
+    label_smoothing : float in [0, 1]
+        :math:`ε`: the targets become :math:`(1 - ε)\, t + ε / C`, as in
+        Keras's ``CategoricalFocalCrossentropy(label_smoothing=ε)`` and
+        torch's ``cross_entropy``. The focal factor applies to each class's
+        share.
     reduction : {"mean", "sum", "none"}
-        ``"none"`` keeps one loss per row, ``"sum"`` adds them and
-        ``"mean"`` averages them.
+        ``"none"`` keeps one loss per row (0 on ignored rows), ``"sum"``
+        adds them and ``"mean"`` averages them as above.
 
     Returns
     -------
@@ -658,14 +711,17 @@ def softmax_focal_loss(logits, labels, /, *, alpha=None, gamma=2.0, axis=-1, red
     >>> mlcloss.softmax_focal_loss(logits, np.array([0, 2]), gamma=0.0, reduction="none").round(4)
     array([0.2413, 1.2019])
     """
-    backend, (logits, labels, alpha, gamma) = _LOGITS_LABELS_ALPHA(logits, labels, alpha, gamma)
+    backend, (logits, labels, alpha, gamma, class_weights, label_smoothing) = _LOGITS_LABELS_ALPHA(
+        logits, labels, alpha, gamma, class_weights, label_smoothing
+    )
     xp = backend.xp
     check_reduction(reduction)
     dtype = compute_dtype(xp, logits, "logits")
     axis = normalize_axis(axis, logits.ndim)
     scalar = {"backend": backend, "like": logits, "dtype": dtype}
     gamma = check_number(gamma, name="gamma", low=0.0, **scalar)
-    options = (gamma,)
+    epsilon = check_number(label_smoothing, name="label_smoothing", low=0.0, high=1.0, **scalar)
+    options = (gamma, epsilon)
     if alpha is None or is_scalar(alpha):
         alpha = check_number(alpha, name="alpha", allow_none=True, **scalar)
         options += (alpha,)
@@ -673,14 +729,30 @@ def softmax_focal_loss(logits, labels, /, *, alpha=None, gamma=2.0, axis=-1, red
             alpha = xp.asarray(alpha, dtype=dtype, device=device(logits))
     else:
         alpha = _class_weights(xp, alpha, logits, dtype, axis, name="alpha")
-    x = class_axis_last(xp, cast(xp, logits, dtype), axis)
+    weights = _class_weights(xp, class_weights, logits, dtype, axis)
+    classes = logits.shape[axis]
+    count = None  # the rows, for probability labels
     if xp.isdtype(labels.dtype, "integral"):
-        t, bad = one_hot(xp, backend, labels, x, axis=axis, like=logits, dtype=dtype)
+        index, keep, label_weight, bad = _index_labels(
+            xp, backend, labels, weights, ignore_index, None, like=logits, axis=axis,
+            all_kept=False,
+        )  # fmt: skip
+        if ignore_index is not None or weights is not None:
+            count = xp.sum(label_weight)  # torch's: Σ w_y over the rows kept
+        kept = xp.astype(keep, dtype)[..., None]
+        classes_ids = xp.arange(classes, dtype=index.dtype, device=device(logits))
+        t = xp.astype(index == classes_ids, dtype) * kept
+        spread = kept / classes
     else:
-        _check_probability_labels(xp, labels, logits, None)
+        _check_probability_labels(xp, labels, logits, ignore_index)
         t = class_axis_last(xp, cast(xp, labels, dtype), axis)
         bad = _check_distribution(xp, backend, t)
+        spread = 1 / classes
+    if is_array(epsilon) or epsilon > 0:  # an array may hold any ε: the general form
+        t = (1 - epsilon) * t + epsilon * spread
     bad = poison_options(xp, backend, bad, *options)
+    if weights is not None:  # α and w both weigh each class term
+        alpha = weights if alpha is None else alpha * weights
     return reduced(
         xp,
         backend,
@@ -690,6 +762,7 @@ def softmax_focal_loss(logits, labels, /, *, alpha=None, gamma=2.0, axis=-1, red
         options={"gamma": gamma},
         axis=axis,
         reduction=reduction,
+        count=count,
         bad=bad,
     )
 

@@ -207,15 +207,25 @@ def sigmoid_focal(logits, labels, *, alpha=0.25, gamma=2.0):
     return loss
 
 
-def softmax_focal(logits, labels, *, alpha=None, gamma=2.0):
-    """Σ_c α_c t_c (1 - p_c)^γ (-log p_c) per row (Keras's definition without its clip)."""
+def softmax_focal(
+    logits, labels, *, alpha=None, gamma=2.0, class_weights=None, ignore_index=None,
+    label_smoothing=0.0,
+):  # fmt: skip
+    """Σ_c α_c w_c t̃_c (1 - p_c)^γ (-log p_c) per row, t̃ = (1 - ε) t + ε/C (Keras's definition
+    without its clip, torch's class weights); rows labelled ``ignore_index`` are 0."""
     s = np.asarray(logits, np.float64)
     labels = np.asarray(labels)
-    if np.issubdtype(labels.dtype, np.integer):
-        labels = np.eye(s.shape[-1])[labels]
-    alpha = 1.0 if alpha is None else np.asarray(alpha, np.float64)
-    out = np.zeros(s.shape[:-1])
     classes = s.shape[-1]
+    if np.issubdtype(labels.dtype, np.integer):
+        kept = labels != ignore_index if ignore_index is not None else np.ones(labels.shape, bool)
+        labels = np.eye(classes)[np.where(kept, labels, 0)] * kept[..., None]
+        labels = (1 - label_smoothing) * labels + label_smoothing / classes * kept[..., None]
+    else:
+        labels = (1 - label_smoothing) * labels + label_smoothing / classes
+    alpha = 1.0 if alpha is None else np.asarray(alpha, np.float64)
+    if class_weights is not None:
+        alpha = alpha * np.asarray(class_weights, np.float64)
+    out = np.zeros(s.shape[:-1])
     for row in np.ndindex(*s.shape[:-1]):
         e = np.exp(s[row] - np.max(s[row]))
         # 1 - p_c and -log p_c from the sum of the *other* classes: no cancellation near p = 1
