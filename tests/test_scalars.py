@@ -307,6 +307,27 @@ HYPER = [
     ("hinge_embedding_loss", "signs", {}, {"margin": 1.5}, True),
     ("margin_ranking_loss", "ranked-pairs", {}, {"margin": 0.3}, True),
     ("cosine_embedding_loss", "row-pairs", {}, {"margin": 0.2}, True),
+    (
+        "sparse_sigmoid_cross_entropy",
+        "sparse",
+        {"ignore_index": -1},
+        {"label_smoothing": 0.1, "pos_weight": 1.5},
+        True,
+    ),
+    (
+        "sparse_sigmoid_focal_loss",
+        "sparse",
+        {"ignore_index": -1},
+        {"alpha": 0.3, "gamma": 2.0},
+        True,
+    ),
+    (
+        "sparse_asymmetric_loss",
+        "sparse",
+        {"ignore_index": -1},
+        {"gamma_pos": 1.0, "gamma_neg": 3.0, "clip": 0.05},
+        True,
+    ),
     ("cosine_distance", "soft", {}, {"eps": 1.5}, True),  # floors the norms of SOFT's rows
     ("huber_loss", "soft", {}, {"delta": 1.0}, True),
     ("smooth_l1_loss", "soft", {}, {"beta": 0.5}, True),
