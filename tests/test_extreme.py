@@ -1,4 +1,4 @@
-"""Extreme multi-label classification (SPEC §7): the sparse-label twins of the binary losses.
+"""Extreme multi-label classification (SPEC §7): sparse-label twins, multi-label smoothing.
 
 Each sparse twin must give its dense loss's numbers on the multi-hot labels, value and
 gradient, in every reduction, on every framework. The dense losses are checked against their
@@ -31,6 +31,11 @@ TWINS = [
     ("sparse_sigmoid_cross_entropy", "sigmoid_cross_entropy", {}),
     ("sparse_sigmoid_cross_entropy", "sigmoid_cross_entropy", {"label_smoothing": 0.1}),
     ("sparse_sigmoid_cross_entropy", "sigmoid_cross_entropy", {"pos_weight": 2.5}),
+    (
+        "sparse_sigmoid_cross_entropy",
+        "sigmoid_cross_entropy",
+        {"label_smoothing": 0.2, "keep_mass": True},
+    ),
     ("sparse_sigmoid_cross_entropy", "sigmoid_cross_entropy", {"pos_weight": "per-class"}),
     ("sparse_sigmoid_focal_loss", "sigmoid_focal_loss", {}),
     ("sparse_sigmoid_focal_loss", "sigmoid_focal_loss", {"alpha": None, "gamma": 0.5}),
@@ -134,3 +139,76 @@ def test_labels_of_the_wrong_shape_or_dtype_raise():
         mlcloss.sparse_asymmetric_loss(LOGITS, POSITIVES[0])
     with pytest.raises(TypeError, match="labels must hold class indices with an integer dtype"):
         mlcloss.sparse_sigmoid_focal_loss(LOGITS, MULTI_HOT)
+
+
+# -- multi-label smoothing that keeps the label mass ---------------------------------------
+
+EPSILON = 0.2
+
+
+def test_keep_mass_smoothing_keeps_each_rows_mass():
+    smoothed = mlcloss.smooth_labels(MULTI_HOT, EPSILON, keep_mass=True)
+    np.testing.assert_allclose(smoothed.sum(-1), MULTI_HOT.sum(-1), rtol=1e-12, atol=1e-12)
+    k = MULTI_HOT.sum(-1, keepdims=True)  # the docs' values: 1 − ε + εk/C and εk/C
+    want = np.where(MULTI_HOT > 0, 1 - EPSILON + EPSILON * k / CLASSES, EPSILON * k / CLASSES)
+    np.testing.assert_allclose(smoothed, want, rtol=1e-12)
+    plain = mlcloss.smooth_labels(MULTI_HOT, EPSILON)  # the plain rule: (1 − ε) k + ε
+    np.testing.assert_allclose(plain.sum(-1), (1 - EPSILON) * k[:, 0] + EPSILON, rtol=1e-12)
+    one_hot = np.eye(CLASSES)[RNG.integers(0, CLASSES, ROWS)]
+    np.testing.assert_allclose(
+        mlcloss.smooth_labels(one_hot, EPSILON, keep_mass=True),
+        mlcloss.smooth_labels(one_hot, EPSILON),
+        rtol=1e-12,
+    )
+
+
+def _optimum_gradient(framework, loss, x, labels, **options):
+    return framework.value_and_grad(lambda z: loss(z, labels, **options), framework.array(x))[1]
+
+
+def test_smoothed_sigmoid_ce_is_minimised_at_the_smoothed_targets(autograd_framework):
+    """σ(x*) = the smoothed target: the gradient vanishes there, dense and sparse."""
+    framework = autograd_framework
+    target = mlcloss.smooth_labels(MULTI_HOT, EPSILON, keep_mass=True)
+    optimum = np.log(target) - np.log1p(-target)
+    for loss, labels, extra in (
+        (mlcloss.sigmoid_cross_entropy, MULTI_HOT, {}),
+        (mlcloss.sparse_sigmoid_cross_entropy, POSITIVES, {"ignore_index": -1}),
+    ):
+        grad = _optimum_gradient(
+            framework, loss, optimum, framework.array(labels), label_smoothing=EPSILON,
+            keep_mass=True, **extra,
+        )  # fmt: skip
+        np.testing.assert_allclose(grad, 0.0, atol=1e-15)
+
+
+def test_smoothed_zlpr_is_minimised_where_sigma_2s_is_the_smoothed_target(autograd_framework):
+    """ZLPR's soft-label optimum σ(2 s*) = t̃ (the docs), with t̃ keeping the row's mass."""
+    framework = autograd_framework
+    rows = MULTI_HOT.sum(-1) > 0  # a row without positives has no mass to spread
+    labels, target = MULTI_HOT[rows], mlcloss.smooth_labels(MULTI_HOT[rows], 0.1, keep_mass=True)
+    optimum = (np.log(target) - np.log1p(-target)) / 2
+    grad = _optimum_gradient(
+        framework, mlcloss.multilabel_categorical_crossentropy, optimum,
+        framework.array(labels), label_smoothing=0.1,
+    )  # fmt: skip
+    np.testing.assert_allclose(grad, 0.0, atol=1e-15)
+    moved = optimum + RNG.normal(size=optimum.shape) * 0.1  # and it is a minimum
+    assert mlcloss.multilabel_categorical_crossentropy(
+        moved, labels, label_smoothing=0.1
+    ) > mlcloss.multilabel_categorical_crossentropy(optimum, labels, label_smoothing=0.1)
+
+
+def test_zlpr_smoothing_is_the_soft_form_on_the_smoothed_labels(framework):
+    where = framework.array(WHERE)
+    x, labels = framework.array(LOGITS), framework.array(MULTI_HOT > 0)
+    got = mlcloss.multilabel_categorical_crossentropy(
+        x, labels, label_smoothing=EPSILON, where=where, reduction="none"
+    )
+    kept = WHERE.sum(-1, keepdims=True)
+    mass = (MULTI_HOT * WHERE).sum(-1, keepdims=True)
+    soft = ((1 - EPSILON) * MULTI_HOT + EPSILON * mass / kept) * WHERE
+    want = mlcloss.multilabel_categorical_crossentropy(
+        x, framework.array(soft), where=where, reduction="none"
+    )
+    np.testing.assert_allclose(framework.to_numpy(got), framework.to_numpy(want), rtol=1e-12)

@@ -262,6 +262,8 @@ HYPER = [
         True,
     ),
     ("multilabel_categorical_crossentropy", "hard", {}, {"threshold": 0.3}, True),
+    ("multilabel_categorical_crossentropy", "hard", {}, {"label_smoothing": 0.1}, True),
+    ("sigmoid_cross_entropy", "hard", {"keep_mass": True}, {"label_smoothing": 0.2}, True),
     ("dice_loss", "hard", {"activation": "sigmoid"}, {"smooth_nr": 1e-5, "smooth_dr": 1e-5}, True),
     ("dice_loss", "soft", {"activation": "sigmoid"}, {"smooth_nr": 0.0, "smooth_dr": 0.5}, True),
     ("jaccard_loss", "hard", {"activation": "sigmoid"}, {"smooth_nr": 0.1, "smooth_dr": 0.2}, True),

@@ -75,3 +75,15 @@ def hard_label_sets(xp, backend, logits, labels, where, axis, *, name="logits"):
         positive = positive & valid
         negative = negative & valid
     return x, positive, negative, bad
+
+
+def keep_mass_smoothed(xp, y, epsilon, *, axis=-1, valid=None):
+    r""":math:`(1 - ε)\, y + ε\, m / V`, :math:`m = \sum y` and :math:`V` the classes along
+    ``axis`` (those ``valid`` keeps, where given: the others get nothing)."""
+    if valid is None:
+        return (1 - epsilon) * y + epsilon * xp.sum(y, axis=axis, keepdims=True) / y.shape[axis]
+    kept = xp.astype(valid, y.dtype)
+    classes = xp.sum(kept, axis=axis, keepdims=True)
+    mass = xp.sum(y * kept, axis=axis, keepdims=True)
+    share = mass / xp.where(classes > 0, classes, xp.ones_like(classes))
+    return ((1 - epsilon) * y + epsilon * share) * kept

@@ -24,7 +24,14 @@ from __future__ import annotations
 import math
 
 from .._compat import device
-from .._lib.arguments import check_number, is_array, is_scalar, poison_options, weight_array
+from .._lib.arguments import (
+    check_flag,
+    check_number,
+    is_array,
+    is_scalar,
+    poison_options,
+    weight_array,
+)
 from .._lib.dtypes import cast
 from .._lib.elementwise import (
     check_unit_interval,
@@ -33,6 +40,7 @@ from .._lib.elementwise import (
     prepare,
     saved_slope,
 )
+from .._lib.label_sets import keep_mass_smoothed
 from .._lib.registry import declare
 from ..backends import Inputs
 
@@ -84,7 +92,15 @@ _LOGITS_LABELS_WHERE_ASL = Inputs(
     },
 )
 def sigmoid_cross_entropy(
-    logits, labels, /, *, pos_weight=None, label_smoothing=0.0, where=None, reduction="mean"
+    logits,
+    labels,
+    /,
+    *,
+    pos_weight=None,
+    label_smoothing=0.0,
+    keep_mass=False,
+    where=None,
+    reduction="mean",
 ):
     r"""Sigmoid (binary) cross-entropy on logits, elementwise.
 
@@ -124,6 +140,13 @@ def sigmoid_cross_entropy(
     label_smoothing : float in [0, 1]
         :math:`ε`: the labels are pulled towards 1/2 as
         :math:`t (1 - ε) + ε / 2` (default 0, no smoothing).
+    keep_mass : bool
+        Smooth multi-label rows keeping their mass instead (default False):
+        :math:`t (1 - ε) + ε\, m / C` with :math:`m = \sum_c t_c` over the
+        :math:`C` entries of the last axis (those ``where`` keeps), so a row
+        with :math:`k` positives still has mass :math:`k`, where Keras's
+        rule gives :math:`(1 - ε) k + ε C / 2`; see
+        :func:`~mlcloss.smooth_labels`.
     where : bool array broadcastable to ``logits``, optional
         False removes an element from the sum and from the mean's count (its
         logit is never read, so padding may hold anything).
@@ -168,21 +191,32 @@ def sigmoid_cross_entropy(
     t, valid = prepare(xp, logits, labels, where, reduction, name="logits")
     bad = check_unit_interval(xp, backend, t, valid, name="labels")
     arrays, options, bad = sigmoid_inputs(
-        xp, backend, logits, t, bad, pos_weight=pos_weight, label_smoothing=label_smoothing
-    )
+        xp, backend, logits, t, bad, pos_weight=pos_weight, label_smoothing=label_smoothing,
+        keep_mass=keep_mass, valid=valid,
+    )  # fmt: skip
     return finish(
         xp, backend, SIGMOID_ROWS, logits, arrays, valid=valid, bad=bad, reduction=reduction
     )
 
 
-def sigmoid_inputs(xp, backend, logits, t, bad, *, pos_weight, label_smoothing):
+def sigmoid_inputs(
+    xp, backend, logits, t, bad, *, pos_weight, label_smoothing, keep_mass=False, valid=None,
+    share=None,
+):  # fmt: skip
     """``(arrays, options, bad)`` of :data:`SIGMOID_ROWS` for labels ``t``: the smoothed labels
     and the positive weight, the options checked and ``bad`` widened by
-    :func:`~mlcloss._lib.arguments.poison_options`."""
+    :func:`~mlcloss._lib.arguments.poison_options`. ``keep_mass`` smooths by each row's mass
+    over its classes (those ``valid`` keeps), or by ``share`` (:math:`m / C`) where given."""
     scalar = {"backend": backend, "like": logits, "dtype": t.dtype}
     epsilon = check_number(label_smoothing, name="label_smoothing", low=0.0, high=1.0, **scalar)
+    keep_mass = check_flag(keep_mass, name="keep_mass")
     bad = poison_options(xp, backend, bad, epsilon)
-    if is_array(epsilon) or epsilon > 0:  # an array may hold any ε: the general form
+    if (is_array(epsilon) or epsilon > 0) and keep_mass:
+        if share is None:
+            t = keep_mass_smoothed(xp, t, epsilon, valid=valid)
+        else:
+            t = t * (1 - epsilon) + epsilon * share
+    elif is_array(epsilon) or epsilon > 0:  # an array may hold any ε: the general form
         t = t * (1 - epsilon) + epsilon / 2
     if pos_weight is not None:
         if is_scalar(pos_weight):

@@ -30,9 +30,11 @@ from __future__ import annotations
 import numbers
 
 from .._compat import device
+from .._lib.arguments import check_number, is_array, poison_options
 from .._lib.dtypes import cast, compute_dtype
 from .._lib.gradients import Rows, per_row, reduced
 from .._lib.indices import class_indices
+from .._lib.label_sets import keep_mass_smoothed
 from .._lib.reduce import check_reduction
 from .._lib.registry import declare
 from .._lib.shapes import broadcast_like, class_axis_last, where_mask
@@ -82,7 +84,15 @@ _LOGITS_THRESHOLD = Inputs("logits", optional=("threshold",))
     timed_against={"torch": lambda m, x, t: m.seeds_dense(t, x)},
 )
 def multilabel_categorical_crossentropy(
-    logits, labels, /, *, threshold=0.0, axis=-1, where=None, reduction="mean"
+    logits,
+    labels,
+    /,
+    *,
+    threshold=0.0,
+    label_smoothing=0.0,
+    axis=-1,
+    where=None,
+    reduction="mean",
 ):
     r"""Multi-label categorical cross-entropy (ZLPR), hard or soft labels.
 
@@ -118,6 +128,14 @@ def multilabel_categorical_crossentropy(
         Default 0, so that the prediction rule is simply ``logits > 0``
         (:func:`multilabel_predict`); an array, e.g. one per class, may be
         learned.
+    label_smoothing : float in [0, 1] or 0-d array
+        :math:`ε`: multi-label smoothing that keeps each row's mass
+        (:func:`smooth_labels` with ``keep_mass=True``): the labels become
+        :math:`(1 - ε)\, t + ε\, m / C` with :math:`m = \sum_i t_i` over the
+        :math:`C` classes ``where`` keeps, and the soft-label form is taken.
+        Its optimum :math:`σ(2 s_i) = 1 - ε + ε k / C` for the :math:`k`
+        positives and :math:`ε k / C` for the negatives keeps the logits
+        finite (default 0, no smoothing).
     axis : int
         The class axis (default -1, the last).
     where : bool array broadcastable to ``logits``, optional
@@ -200,8 +218,18 @@ def multilabel_categorical_crossentropy(
         positive = labels > 0
     if valid is not None:
         positive = positive & valid
+    epsilon = check_number(
+        label_smoothing, name="label_smoothing", low=0.0, high=1.0, backend=backend,
+        like=logits, dtype=dtype,
+    )  # fmt: skip
+    bad = poison_options(xp, backend, bad, epsilon)
     rows, arrays = _HARD_ROWS, {"positive": positive, "valid": valid, "threshold": threshold}
-    if xp.isdtype(labels.dtype, "real floating"):
+    if is_array(epsilon) or epsilon > 0:  # each row keeps its mass: soft labels
+        t = keep_mass_smoothed(xp, cast(xp, labels, dtype), epsilon, valid=valid)
+        positive = t > 0 if valid is None else (t > 0) & valid
+        arrays = {"t": t, **arrays, "positive": positive}
+        rows = _SOFT_ROWS
+    elif xp.isdtype(labels.dtype, "real floating"):
         rows, arrays = _SOFT_ROWS, {"t": cast(xp, labels, dtype), **arrays}
     return reduced(
         xp,

@@ -28,6 +28,7 @@ from .._lib.arguments import (
 from .._lib.dtypes import cast, compute_dtype
 from .._lib.gradients import EAGER, JAX, Rows, per_row, reduced
 from .._lib.indices import check_index_labels, class_indices
+from .._lib.label_sets import keep_mass_smoothed
 from .._lib.reduce import check_reduction, count_where
 from .._lib.registry import declare
 from .._lib.shapes import broadcast_like, class_axis_last, where_mask
@@ -978,7 +979,7 @@ def _kl_gradient(xp, backend, x, saved, g, t, valid, log_t):
 _KL_ROWS = Rows(_kl_rows, _kl_gradient, autodiff=JAX)
 
 
-def smooth_labels(labels, epsilon, /, *, axis=-1):
+def smooth_labels(labels, epsilon, /, *, axis=-1, keep_mass=False):
     r"""Label smoothing: :math:`(1 - ε)\, y + ε / V`, V the size of ``axis``.
 
     ``labels`` are one-hot or probability vectors along ``axis``; floating
@@ -993,6 +994,13 @@ def smooth_labels(labels, epsilon, /, *, axis=-1):
     calibration. :func:`softmax_cross_entropy` with ``label_smoothing=ε``
     gives the same loss without materialising the smoothed labels.
 
+    With ``keep_mass=True`` (multi-label targets) the moved mass is the
+    row's own, :math:`(1 - ε)\, y + ε\, m / V` with :math:`m = \sum y`
+    along ``axis``: a multi-hot row with :math:`k` positives still sums to
+    :math:`k` (each positive keeps :math:`1 - ε + ε k / V`, each negative
+    gets :math:`ε k / V`), where the plain rule would give it
+    :math:`(1 - ε) k + ε`. One-hot rows are smoothed alike by both.
+
     Parameters
     ----------
     labels : array
@@ -1003,6 +1011,9 @@ def smooth_labels(labels, epsilon, /, *, axis=-1):
         (0 leaves the labels unchanged; 0.1 is the usual choice).
     axis : int
         The class axis, whose size is :math:`V` (default -1, the last).
+    keep_mass : bool
+        Spread :math:`ε` times the row's mass instead of :math:`ε` (default
+        False), so that multi-label rows keep their number of positives.
 
     Returns
     -------
@@ -1030,6 +1041,11 @@ def smooth_labels(labels, epsilon, /, *, axis=-1):
     >>> mlcloss.smooth_labels(np.array([[0.0, 1.0], [1.0, 0.0]]), 0.2, axis=0)
     array([[0.1, 0.9],
            [0.9, 0.1]])
+
+    A multi-hot row with two positives keeps its mass of 2 with ``keep_mass``:
+
+    >>> mlcloss.smooth_labels(np.array([1.0, 0.0, 1.0, 0.0]), 0.2, keep_mass=True)
+    array([0.9, 0.1, 0.9, 0.1])
     """
     backend, (labels,) = _LABELS(labels)
     xp = backend.xp
@@ -1039,7 +1055,11 @@ def smooth_labels(labels, epsilon, /, *, axis=-1):
     epsilon = check_number(
         epsilon, name="epsilon", low=0.0, high=1.0, backend=backend, like=labels, dtype=dtype
     )
-    return (1 - epsilon) * cast(xp, labels, dtype) + epsilon / labels.shape[axis]
+    keep_mass = check_flag(keep_mass, name="keep_mass")
+    y = cast(xp, labels, dtype)
+    if keep_mass:
+        return keep_mass_smoothed(xp, y, epsilon, axis=axis)
+    return (1 - epsilon) * y + epsilon / labels.shape[axis]
 
 
 # -- shared pieces ----------------------------------------------------------

@@ -16,6 +16,7 @@ multi-hot labels first (``F.one_hot(...).sum(-2)``, ``tf.reduce_max(tf.one_hot(.
 from __future__ import annotations
 
 from .._compat import device
+from .._lib.arguments import check_flag
 from .._lib.dtypes import compute_dtype
 from .._lib.registry import declare
 from .._lib.sparse_labels import positive_lists, sparse_finish, sparse_rows
@@ -94,6 +95,7 @@ def sparse_sigmoid_cross_entropy(
     *,
     pos_weight=None,
     label_smoothing=0.0,
+    keep_mass=False,
     ignore_index=None,
     where=None,
     reduction="mean",
@@ -124,6 +126,10 @@ def sparse_sigmoid_cross_entropy(
         Weight of the positive term (torch's ``pos_weight``: one per class).
     label_smoothing : float in [0, 1]
         :math:`ε`: positives become :math:`1 - ε/2`, negatives :math:`ε/2`.
+    keep_mass : bool
+        Smooth keeping each row's mass :math:`k` (its listed positives)
+        instead: positives :math:`1 - ε + ε k / C`, negatives
+        :math:`ε k / C` (default False), as the dense loss's ``keep_mass``.
     where : bool array broadcastable to ``logits``, optional
         False removes an element from the sum and from the mean's count.
     reduction : {"mean", "sum", "none"}
@@ -156,7 +162,20 @@ def sparse_sigmoid_cross_entropy(
     index, keep, valid, bad = positive_lists(
         xp, backend, logits, labels, where, reduction, ignore_index=ignore_index
     )
-    options = {"pos_weight": pos_weight, "label_smoothing": label_smoothing}
+    share = None  # keep_mass: each row's mass k (its positives) over its C classes
+    if check_flag(keep_mass, name="keep_mass"):
+        dtype = compute_dtype(xp, logits, "logits")
+        listed = keep if valid is None else keep & backend.take_along_last_axis(valid, index)
+        mass = xp.sum(xp.astype(listed, dtype), axis=-1, keepdims=True)
+        if valid is None:
+            share = mass / logits.shape[-1]
+        else:
+            classes = xp.sum(xp.astype(valid, dtype), axis=-1, keepdims=True)
+            share = mass / xp.where(classes > 0, classes, xp.ones_like(classes))
+    options = {
+        "pos_weight": pos_weight, "label_smoothing": label_smoothing, "keep_mass": keep_mass,
+        "share": share,
+    }  # fmt: skip
     zero, one = _sides(xp, logits)
     negative, _, bad = sigmoid_inputs(xp, backend, logits, zero, bad, **options)
     positive, _, _ = sigmoid_inputs(xp, backend, logits, one, None, **options)
