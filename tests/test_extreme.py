@@ -212,3 +212,125 @@ def test_zlpr_smoothing_is_the_soft_form_on_the_smoothed_labels(framework):
         x, framework.array(soft), where=where, reduction="none"
     )
     np.testing.assert_allclose(framework.to_numpy(got), framework.to_numpy(want), rtol=1e-12)
+
+
+# -- label smoothing in the sampled softmax (seed 003: 1:199 candidates) -------------------
+
+SAMPLED_C, SAMPLED_D = 200, 8
+SAMPLED = np.arange(5, 5 + 199) % SAMPLED_C  # 199 of the 200 classes: 0-3 are hits below
+TRUE = np.array([[1], [2], [3], [4]])  # 4 is the one class not sampled: no hit
+_S_RNG = np.random.default_rng(3)
+S_WEIGHTS = _S_RNG.normal(size=(SAMPLED_C, SAMPLED_D))
+S_BIASES = _S_RNG.normal(size=SAMPLED_C) * 0.1
+S_INPUTS = _S_RNG.normal(size=(4, SAMPLED_D))
+TRUE_COUNT = _S_RNG.uniform(0.2, 0.9, (4, 1))
+SAMPLED_COUNT = _S_RNG.uniform(0.2, 0.9, 199)
+
+
+def _smoothed_sampled_softmax_oracle(epsilon):
+    """The definition in float64: logits o = h·w + β − log Q over the true class and the
+    sampled ones, accidental hits removed; targets (1 − ε) on the true class plus ε / V on
+    each of the V candidates kept."""
+    out = []
+    for h, (y,), q_true in zip(S_INPUTS, TRUE, TRUE_COUNT[:, 0]):
+        true = h @ S_WEIGHTS[y] + S_BIASES[y] - np.log(q_true)
+        kept = SAMPLED != y
+        sampled = (S_WEIGHTS[SAMPLED] @ h + S_BIASES[SAMPLED] - np.log(SAMPLED_COUNT))[kept]
+        logits = np.concatenate([[true], sampled])
+        log_p = logits - np.logaddexp.reduce(logits)
+        target = np.full(logits.size, epsilon / logits.size)
+        target[0] += 1 - epsilon
+        out.append(-(target * log_p).sum())
+    return np.array(out)
+
+
+def _sampled_call(a, dtype=None, **options):
+    return mlcloss.sampled_softmax_loss(
+        a(S_WEIGHTS, dtype), a(S_BIASES, dtype), a(TRUE), a(S_INPUTS, dtype),
+        num_sampled=199, num_classes=SAMPLED_C, reduction="none",
+        sampled_values=(a(SAMPLED), a(TRUE_COUNT, dtype), a(SAMPLED_COUNT, dtype)), **options,
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize("epsilon", [0.0, 0.1, 0.3])
+def test_sampled_softmax_label_smoothing_is_its_definition(framework, epsilon):
+    got = framework.to_numpy(_sampled_call(framework.array, label_smoothing=epsilon))
+    np.testing.assert_allclose(got, _smoothed_sampled_softmax_oracle(epsilon), rtol=1e-12)
+
+
+def test_16_bit_sampled_softmax_with_1_to_199_candidates_stays_finite():
+    """The NaN-prone setting: 16-bit inputs, 199 candidates, accidental hits in most rows.
+
+    tf.nn.sampled_softmax_loss masks a hit with −FLT_MAX, which is −inf in float16, and its
+    label 0 times ∞ makes the row NaN. mlcloss computes 16-bit inputs in float32 and leaves
+    hits out: finite with and without smoothing, the float32 numbers to 16-bit rounding.
+    """
+    torch = pytest.importorskip("torch")
+    want = {e: _smoothed_sampled_softmax_oracle(e) for e in (0.0, 0.1)}
+    for dtype in (torch.float16, torch.bfloat16):
+
+        def a(v, dt=None, dtype=dtype):
+            t = torch.asarray(v)
+            return t.to(dtype) if dt and t.is_floating_point() else t
+
+        for epsilon, expected in want.items():
+            got = _sampled_call(a, True, label_smoothing=epsilon)
+            assert got.dtype == torch.float32 and torch.isfinite(got).all()
+            np.testing.assert_allclose(got.numpy(), expected, rtol=0.05)
+    tf = pytest.importorskip("tensorflow")
+    peer = tf.nn.sampled_softmax_loss(
+        tf.constant(S_WEIGHTS, tf.float16), tf.constant(S_BIASES, tf.float16),
+        tf.constant(TRUE, tf.int64), tf.constant(S_INPUTS, tf.float16), num_sampled=199,
+        num_classes=SAMPLED_C, remove_accidental_hits=True,
+        sampled_values=(tf.constant(SAMPLED, tf.int64), tf.constant(TRUE_COUNT, tf.float16),
+                        tf.constant(SAMPLED_COUNT, tf.float16)),
+    ).numpy()  # fmt: skip
+    assert np.isnan(peer[:3]).all() and np.isfinite(peer[3])  # rows 0-2 have a hit
+
+
+def test_smoothing_puts_the_sampled_softmax_optimum_at_a_finite_margin():
+    """The true logit's gradient vanishes at log((1 − ε + ε/V) V / ε) above V − 1 equal
+    candidates; without smoothing it is negative at every margin (the optimum is at ∞)."""
+    torch = pytest.importorskip("torch")
+    v, epsilon = 200, 0.1
+    optimum = np.log((1 - epsilon + epsilon / v) * v / epsilon)
+    for eps, margins in ((epsilon, [optimum]), (0.0, [5.0, 20.0, optimum])):
+        for margin in margins:
+            biases = torch.zeros(v, dtype=torch.float64)
+            biases[0] = margin
+            biases.requires_grad_()
+            loss = mlcloss.sampled_softmax_loss(
+                torch.zeros(v, 2, dtype=torch.float64), biases, torch.tensor([[0]]),
+                torch.zeros(1, 2, dtype=torch.float64), num_sampled=v - 1, num_classes=v,
+                subtract_log_q=False, label_smoothing=eps,
+                sampled_values=(torch.arange(1, v), torch.ones(1, 1), torch.ones(v - 1)),
+            )  # fmt: skip
+            (grad,) = torch.autograd.grad(loss, biases)
+            if eps:
+                assert abs(grad[0].item()) < 1e-14
+            else:
+                assert grad[0].item() < 0
+
+
+def test_sampled_softmax_label_smoothing_traced_by_jax_jit():
+    """ε as a traced 0-d array: the Python-float call's value and gradient (as optax takes it)."""
+    jax = pytest.importorskip("jax")
+    jax.config.update("jax_enable_x64", True)
+    import jax.numpy as jnp
+
+    def loss(weights, epsilon):
+        return mlcloss.sampled_softmax_loss(
+            weights, jnp.asarray(S_BIASES), jnp.asarray(TRUE), jnp.asarray(S_INPUTS),
+            num_sampled=199, num_classes=SAMPLED_C, label_smoothing=epsilon,
+            sampled_values=tuple(map(jnp.asarray, (SAMPLED, TRUE_COUNT, SAMPLED_COUNT))),
+        )  # fmt: skip
+
+    weights = jnp.asarray(S_WEIGHTS)
+    value, grads = jax.jit(jax.value_and_grad(loss, argnums=(0, 1)))(weights, 0.1)
+    np.testing.assert_allclose(value, _smoothed_sampled_softmax_oracle(0.1).mean(), rtol=1e-12)
+    np.testing.assert_allclose(grads[0], jax.grad(loss)(weights, 0.1), rtol=1e-10, atol=1e-15)
+    step = 1e-6  # d loss / d ε against a central difference of the oracle
+    slope = (
+        _smoothed_sampled_softmax_oracle(0.1 + step) - _smoothed_sampled_softmax_oracle(0.1 - step)
+    ).mean() / (2 * step)
+    np.testing.assert_allclose(grads[1], slope, rtol=1e-6)

@@ -33,7 +33,7 @@ AISTATS 2010. TensorFlow, "Candidate Sampling Algorithms Reference".
 
 from __future__ import annotations
 
-from .._lib.arguments import check_positive_int
+from .._lib.arguments import is_array, check_positive_int
 from .._lib.dtypes import cast, compute_dtype
 from .._lib.reduce import check_reduction, reduce
 from .._lib.registry import declare
@@ -78,6 +78,7 @@ def sampled_softmax_loss(
     sampled_values=None,
     remove_accidental_hits=True,
     subtract_log_q=True,
+    label_smoothing=0.0,
     seed=None,
     reduction="mean",
 ):
@@ -134,6 +135,16 @@ def sampled_softmax_loss(
     subtract_log_q : bool
         Subtract the log expected counts from the logits.
         Default True; False gives the uncorrected (biased) objective.
+    label_smoothing : float in [0, 1] or 0-d array
+        :math:`ε`: the targets over the candidates become
+        :math:`(1 - ε)/T` on the true classes plus :math:`ε / V` on each of
+        the :math:`V` candidates kept (accidental hits removed get nothing),
+        as ``tf.losses.softmax_cross_entropy(label_smoothing=ε)`` on the
+        sampled logits (default 0). With hard targets the optimum puts the
+        true logit infinitely far above the sampled ones, and with hundreds
+        of candidates (1:199) a 16-bit model gets there as inf − inf = NaN;
+        smoothing puts the optimum at a finite margin,
+        :math:`\log\bigl((1 - ε + ε/V) V / ε\bigr)` for :math:`T = 1`.
     seed : int, optional
         The sampler's seed when ``sampled_values`` is not given.
     reduction : {"mean", "sum", "none"}
@@ -179,7 +190,12 @@ def sampled_softmax_loss(
         seed=seed,
         reduction=reduction,
     )
-    loss = softmax_cross_entropy(logits, targets, reduction="none")
+    smoothing = {}
+    if is_array(label_smoothing) or label_smoothing != 0:  # ε over the candidates kept
+        smoothing = {"label_smoothing": label_smoothing}
+        if remove_accidental_hits:
+            smoothing["where"] = logits != -xp.inf
+    loss = softmax_cross_entropy(logits, targets, reduction="none", **smoothing)
     return reduce(xp, poison_rows(xp, loss, bad), reduction)
 
 
@@ -258,6 +274,16 @@ def nce_loss(
     remove_accidental_hits : bool
         Mask a sampled class that is one of the row's true classes.
         Default False, as in TensorFlow's ``nce_loss``.
+    label_smoothing : float in [0, 1] or 0-d array
+        :math:`ε`: the targets over the candidates become
+        :math:`(1 - ε)/T` on the true classes plus :math:`ε / V` on each of
+        the :math:`V` candidates kept (accidental hits removed get nothing),
+        as ``tf.losses.softmax_cross_entropy(label_smoothing=ε)`` on the
+        sampled logits (default 0). With hard targets the optimum puts the
+        true logit infinitely far above the sampled ones, and with hundreds
+        of candidates (1:199) a 16-bit model gets there as inf − inf = NaN;
+        smoothing puts the optimum at a finite margin,
+        :math:`\log\bigl((1 - ε + ε/V) V / ε\bigr)` for :math:`T = 1`.
     seed : int, optional
         The sampler's seed when ``sampled_values`` is not given.
     reduction : {"mean", "sum", "none"}
