@@ -105,3 +105,45 @@ def test_the_command_draws_the_plot(tmp_path, capsys):
     assert main(["demo", "--framework", "numpy", "--epochs", "1", "--plot", str(png)]) == 0
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert "ZLPR" in capsys.readouterr().out
+
+
+# -- mlcloss demo --sparse: index-list labels at many classes ------------------------------
+
+
+def test_synthetic_index_labels_are_seeded_distinct_and_padded():
+    from mlcloss.demo.sparse import synthetic_index
+
+    train, test = synthetic_index(seed=4, train=300, test=100, classes=5000)
+    again, _ = synthetic_index(seed=4, train=300, test=100, classes=5000)
+    np.testing.assert_array_equal(train.positives, again.positives)
+    kept = train.positives >= 0
+    assert kept.sum(axis=1).min() >= 1 and kept.sum(axis=1).max() <= 4
+    for row in train.positives:  # each class once a row
+        listed = row[row >= 0]
+        assert len(set(listed.tolist())) == len(listed)
+    dense = train.multi_hot(np.arange(300))
+    assert dense.shape == (300, 5000) and (dense.sum(axis=1) == kept.sum(axis=1)).all()
+    assert test.x.shape == (100, 64)
+
+
+def test_sparse_forms_learn_what_the_dense_forms_learn_with_a_fraction_of_the_labels():
+    """Dense and sparse compute one loss: the same F1 each epoch; the index lists are a small
+    fraction of the multi-hot labels, and the sparse step's peak is below the dense one's."""
+    from mlcloss.demo.sparse import run_sparse, sparse_table, synthetic_index
+
+    train, test = synthetic_index(seed=5, train=400, test=150, classes=3000)
+    results = run_sparse("numpy", train, test, Settings(epochs=2, hidden=32))
+    for loss in ("ZLPR", "BCE"):
+        dense, sparse = results[f"{loss} dense"], results[f"{loss} sparse"]
+        np.testing.assert_allclose(sparse["f1"], dense["f1"], atol=1e-3)
+        assert sparse["label_bytes"] < 0.02 * dense["label_bytes"]
+        assert sparse["peak_bytes"] < dense["peak_bytes"]
+    assert sparse_table(results).count("\n") == 4
+
+
+def test_the_sparse_command_prints_json(capsys):
+    args = ["demo", "--sparse", "--framework", "numpy", "--epochs", "1", "--classes", "800"]
+    assert main([*args, "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["classes"] == 800
+    assert set(result["results"]) == {"ZLPR dense", "ZLPR sparse", "BCE dense", "BCE sparse"}

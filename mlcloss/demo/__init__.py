@@ -14,6 +14,9 @@ from the first epoch; given enough epochs BCE closes most of the gap.
 
 ``mlcloss demo --data file.npz`` runs it on your data instead
 (``x_train``, ``y_train``, ``x_test``, ``y_test``; multi-hot ``y``).
+``mlcloss demo --sparse`` runs the same problem at 50,000 classes with the
+labels as index lists (:mod:`mlcloss.demo.sparse`): ZLPR and sigmoid BCE,
+dense against sparse, with the time and the memory of each.
 """
 
 from __future__ import annotations
@@ -124,10 +127,16 @@ def main(argv=None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--plot", default="mlcloss-demo.png", help="PNG path ('' for none)")
     parser.add_argument("--json", action="store_true", help="print the history as JSON")
+    parser.add_argument(
+        "--sparse", action="store_true", help="50,000 classes, index-list labels: dense vs sparse"
+    )
+    parser.add_argument("--classes", type=int, default=50_000, help="classes of --sparse")
     args = parser.parse_args(argv)
     if args.epochs < 1:
         parser.error(f"--epochs must be at least 1, received {args.epochs}")
     framework = args.framework or installed_framework()
+    if args.sparse:
+        return _sparse_main(args, framework)
     train, test = from_npz(args.data) if args.data else synthetic(seed=args.seed)
     settings = Settings(epochs=args.epochs, seed=args.seed)
     start = time.perf_counter()
@@ -149,4 +158,29 @@ def main(argv=None) -> int:
             print(f"plot: {args.plot}")
         else:
             print("plot: pip install matplotlib to draw it", file=sys.stderr)
+    return 0
+
+
+def _sparse_main(args, framework) -> int:
+    from .sparse import plot_sparse, run_sparse, sparse_table, synthetic_index
+
+    if args.data:
+        raise SystemExit("mlcloss demo: --sparse makes its own data; --data is for the dense demo")
+    train, test = synthetic_index(seed=args.seed, classes=args.classes)
+    settings = Settings(epochs=min(args.epochs, Settings.epochs), seed=args.seed)
+    results = run_sparse(framework, train, test, settings)
+    if args.json:
+        print(json.dumps({"framework": framework, "classes": args.classes, "results": results}))
+        return 0
+    print(
+        f"mlcloss demo --sparse on {framework}: {train.x.shape[0]} training examples, "
+        f"{args.classes} classes, {(train.positives >= 0).sum(axis=1).mean():.1f} positives "
+        f"per example; batches of {settings.batch}"
+    )
+    print(sparse_table(results))
+    path = args.plot.replace(".png", "-sparse.png") if args.plot else ""
+    if path:
+        title = f"{args.classes} classes, index-list labels against dense ({framework})"
+        if plot_sparse(results, path, title):
+            print(f"plot: {path}")
     return 0

@@ -274,16 +274,6 @@ def nce_loss(
     remove_accidental_hits : bool
         Mask a sampled class that is one of the row's true classes.
         Default False, as in TensorFlow's ``nce_loss``.
-    label_smoothing : float in [0, 1] or 0-d array
-        :math:`ε`: the targets over the candidates become
-        :math:`(1 - ε)/T` on the true classes plus :math:`ε / V` on each of
-        the :math:`V` candidates kept (accidental hits removed get nothing),
-        as ``tf.losses.softmax_cross_entropy(label_smoothing=ε)`` on the
-        sampled logits (default 0). With hard targets the optimum puts the
-        true logit infinitely far above the sampled ones, and with hundreds
-        of candidates (1:199) a 16-bit model gets there as inf − inf = NaN;
-        smoothing puts the optimum at a finite margin,
-        :math:`\log\bigl((1 - ε + ε/V) V / ε\bigr)` for :math:`T = 1`.
     seed : int, optional
         The sampler's seed when ``sampled_values`` is not given.
     reduction : {"mean", "sum", "none"}
