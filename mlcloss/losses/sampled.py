@@ -33,7 +33,7 @@ AISTATS 2010. TensorFlow, "Candidate Sampling Algorithms Reference".
 
 from __future__ import annotations
 
-from .._lib.arguments import is_array, check_positive_int
+from .._lib.arguments import check_positive_int, is_array
 from .._lib.dtypes import cast, compute_dtype
 from .._lib.reduce import check_reduction, reduce
 from .._lib.registry import declare
