@@ -41,6 +41,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import mlcloss  # noqa: E402
 from benchmarks.timing import interleaved  # noqa: E402
+from mlcloss._lib.measure import peak_bytes  # noqa: E402
 from mlcloss.capabilities import LOSSES, REGISTRY  # noqa: E402
 
 SHAPES = {
@@ -251,30 +252,10 @@ class _Runner:
 def peak_memory(backend, call, mode):
     """Bytes allocated at the peak of one ``call()`` beyond what was held before, or None.
 
-    NumPy: ``tracemalloc`` (NumPy reports its buffers to it); torch: the
-    profiler's allocation events, summed in time order; JAX, compiled: XLA's
-    own account of the program (arguments, outputs and temporaries). Other
-    cases have no cheap in-process measure.
+    NumPy and torch: :func:`mlcloss._lib.measure.peak_bytes`; JAX, compiled:
+    XLA's own account of the program (arguments, outputs and temporaries).
+    Other cases have no cheap in-process measure.
     """
-    if backend == "numpy":
-        import tracemalloc
-
-        tracemalloc.start()
-        try:
-            call()
-            return tracemalloc.get_traced_memory()[1]
-        finally:
-            tracemalloc.stop()
-    if backend == "torch":
-        from torch.profiler import profile
-
-        with profile(profile_memory=True) as prof:
-            call()
-        held = peak = 0  # each op's own allocations, then the frees, in time order
-        for event in sorted(prof.events(), key=lambda e: e.time_range.start):
-            held += event.self_cpu_memory_usage
-            peak = max(peak, held)
-        return peak
     if backend == "jax" and mode.startswith("compiled"):
         analysis = call.compiled.memory_analysis()
         return (
@@ -282,7 +263,7 @@ def peak_memory(backend, call, mode):
             + analysis.output_size_in_bytes
             + analysis.temp_size_in_bytes
         )
-    return None
+    return peak_bytes(backend, call)
 
 
 def copy_bandwidth() -> float:

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .._lib.measure import peak_bytes
 from .train import Settings, initial_parameters, trainer
 
 PAD = -1
@@ -84,31 +85,6 @@ def _forms():
     }
 
 
-def _peak_bytes(framework, call):
-    """Bytes allocated at the peak of ``call()`` (NumPy: tracemalloc; torch: the profiler's
-    allocation events in time order), or None where no cheap in-process measure exists."""
-    if framework == "numpy":
-        import tracemalloc
-
-        tracemalloc.start()
-        try:
-            call()
-            return tracemalloc.get_traced_memory()[1]
-        finally:
-            tracemalloc.stop()
-    if framework == "torch":
-        from torch.profiler import profile
-
-        with profile(profile_memory=True) as prof:
-            call()
-        held = peak = 0
-        for event in sorted(prof.events(), key=lambda e: e.time_range.start):
-            held += event.self_cpu_memory_usage
-            peak = max(peak, held)
-        return peak
-    return None
-
-
 def f1_from_index_lists(predict, split: IndexSplit, chunk=256) -> tuple[float, float]:
     """Micro and macro F1 of ``predict(x) -> bool [n, C]`` against ``split``, in row chunks
     (a dense ``[N, C]`` prediction of the whole split is never held)."""
@@ -157,7 +133,7 @@ def _train(framework, loss, takes_indices, train, test, settings, orders):
             rows = order[b * settings.batch : (b + 1) * settings.batch]
             if epoch == b == 0:  # the first step, measured (the steps are alike)
                 result["label_bytes"] = int(labels(rows).nbytes)
-                result["peak_bytes"] = _peak_bytes(
+                result["peak_bytes"] = peak_bytes(
                     framework, lambda rows=rows: step(train.x[rows], labels(rows))
                 )
             else:
