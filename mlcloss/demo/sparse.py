@@ -85,6 +85,21 @@ def _forms():
     }
 
 
+def _loss_peak(framework, loss, logits, labels):
+    """Bytes the loss's forward and backward hold at their peak on one batch's ``logits``
+    (NumPy: the closed-form gradient; torch: autograd), the labels made inside; or None."""
+    if framework == "numpy":
+        from .._lib.gradients import value_and_grad
+
+        return peak_bytes("numpy", lambda: value_and_grad(loss)(logits, labels()))
+    if framework == "torch":
+        import torch
+
+        x = torch.asarray(logits).requires_grad_()
+        return peak_bytes("torch", lambda: loss(x, torch.asarray(labels())).backward())
+    return None
+
+
 def f1_from_index_lists(predict, split: IndexSplit, chunk=256) -> tuple[float, float]:
     """Micro and macro F1 of ``predict(x) -> bool [n, C]`` against ``split``, in row chunks
     (a dense ``[N, C]`` prediction of the whole split is never held)."""
@@ -105,7 +120,8 @@ def f1_from_index_lists(predict, split: IndexSplit, chunk=256) -> tuple[float, f
 
 def run_sparse(framework, train: IndexSplit, test: IndexSplit, settings: Settings, forms=None):
     """``{form: {"f1": [(micro, macro)] per epoch, "seconds": [...] per epoch,
-    "peak_bytes": the first step's peak or None, "label_bytes": one batch's labels}}``."""
+    "peak_bytes": the loss's forward and backward peak on a batch (or None),
+    "label_bytes": one batch's labels}}``."""
     forms = _forms() if forms is None else forms
     rng = np.random.default_rng(settings.seed)
     orders = [rng.permutation(train.x.shape[0]) for _ in range(settings.epochs)]
@@ -131,22 +147,21 @@ def _train(framework, loss, takes_indices, train, test, settings, orders):
         start = time.perf_counter()
         for b in range(batches):
             rows = order[b * settings.batch : (b + 1) * settings.batch]
-            if epoch == b == 0:  # the first step, measured (the steps are alike)
+            if epoch == b == 0:  # the first batch, measured (the batches are alike)
                 result["label_bytes"] = int(labels(rows).nbytes)
-                result["peak_bytes"] = peak_bytes(
-                    framework, lambda rows=rows: step(train.x[rows], labels(rows))
+                result["peak_bytes"] = _loss_peak(
+                    framework, loss, logits(train.x[rows]), lambda rows=rows: labels(rows)
                 )
-            else:
-                step(train.x[rows], labels(rows))
+            step(train.x[rows], labels(rows))
         result["seconds"].append(time.perf_counter() - start)
         result["f1"].append(f1_from_index_lists(predict, test))
     return result
 
 
 def sparse_table(results) -> str:
-    """One row per form: seconds per epoch, a step's peak memory, a batch's labels, last F1."""
+    """One row per form: seconds per epoch, the loss's peak memory, a batch's labels, last F1."""
     lines = [
-        f"{'form':<12} {'s / epoch':>10} {'step peak':>12} {'labels':>12} {'micro / macro F1':>18}"
+        f"{'form':<12} {'s / epoch':>10} {'loss peak':>12} {'labels':>12} {'micro / macro F1':>18}"
     ]
     for name, r in results.items():
         peak = "—" if r["peak_bytes"] is None else f"{r['peak_bytes'] / 2**20:.1f} MiB"
@@ -159,8 +174,7 @@ def sparse_table(results) -> str:
 
 
 def plot_sparse(results, path, title) -> bool:
-    """Macro F1 per epoch, seconds per epoch and a batch's label bytes per form, as a PNG (a
-    step's peak memory is in the table: the model and the optimizer dominate it)."""
+    """Macro F1 per epoch, seconds per epoch and the loss's peak memory per form, as a PNG."""
     try:
         import matplotlib
 
@@ -179,8 +193,10 @@ def plot_sparse(results, path, title) -> bool:
     axes[1].bar(names, [np.median(results[n]["seconds"]) for n in names])
     axes[1].set(ylabel="seconds", title="one epoch")
     axes[0].xaxis.set_major_locator(MaxNLocator(integer=True))
-    axes[2].bar(names, [results[n]["label_bytes"] / 2**10 for n in names])
-    axes[2].set(ylabel="KiB (log scale)", yscale="log", title="the labels of one batch")
+    peaks = [results[n]["peak_bytes"] for n in names]
+    if all(p is not None for p in peaks):
+        axes[2].bar(names, [p / 2**20 for p in peaks])
+        axes[2].set(ylabel="MiB", title="the loss's forward + backward, one batch")
     for axis in axes[1:]:
         axis.tick_params(axis="x", rotation=20)
     figure.suptitle(title)
