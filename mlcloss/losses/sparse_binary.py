@@ -40,13 +40,26 @@ _SIGMOID = Inputs("logits", "labels", optional=("pos_weight", "where", "label_sm
 _FOCAL = Inputs("logits", "labels", optional=("where", "alpha", "gamma"))
 _ASL = Inputs("logits", "labels", optional=("where", "gamma_pos", "gamma_neg", "clip"))
 
-_LABELS = """labels : integer array, shape ``[..., K]``
+_SHARED = {  # the docstring sections the three twins share, by placeholder
+    "INPUTS": """logits : array, shape ``[..., C]``
+        Real scores :math:`x`, no sigmoid applied; the classes on the last
+        axis. 16-bit logits are computed in float32.
+    labels : integer array, shape ``[..., K]``
         The indices of each row's positive classes, in any order, padded to
         ``K`` with ``ignore_index``; a repeated index counts once. The other
         dimensions are those of ``logits``. Every class not listed is a
         negative (label 0).
     ignore_index : int, optional
-        The padding value (typically -1), left out."""
+        The padding value (typically -1), left out.""",
+    "WHERE": """where : bool array broadcastable to ``logits``, optional
+        False removes an element from the sum and from the mean's count.""",
+    "RETURNS": """Returns
+    -------
+    array
+        For ``reduction="none"`` the elementwise losses, the shape of
+        ``logits``; for ``"mean"`` and ``"sum"`` a 0-d array. float32 for
+        16-bit or float32 logits, float64 for float64 logits.""",
+}
 
 
 def _sides(xp, logits):
@@ -118,10 +131,7 @@ def sparse_sigmoid_cross_entropy(
 
     Parameters
     ----------
-    logits : array, shape ``[..., C]``
-        Real scores :math:`x`, no sigmoid applied; the classes on the last
-        axis. 16-bit logits are computed in float32.
-    LABELS
+    INPUTS
     pos_weight : float, 0-d array or array ``[C]``, optional
         Weight of the positive term (torch's ``pos_weight``: one per class).
     label_smoothing : float in [0, 1]
@@ -130,19 +140,13 @@ def sparse_sigmoid_cross_entropy(
         Smooth keeping each row's mass :math:`k` (its listed positives)
         instead: positives :math:`1 - ε + ε k / C`, negatives
         :math:`ε k / C` (default False), as the dense loss's ``keep_mass``.
-    where : bool array broadcastable to ``logits``, optional
-        False removes an element from the sum and from the mean's count.
+    WHERE
     reduction : {"mean", "sum", "none"}
         ``"none"`` keeps the elementwise losses (the logits' shape), ``"sum"``
         adds them and ``"mean"`` divides that sum by the number of elements
         kept: the dense loss's numbers.
 
-    Returns
-    -------
-    array
-        For ``reduction="none"`` the elementwise losses, the shape of
-        ``logits``; for ``"mean"`` and ``"sum"`` a 0-d array. float32 for
-        16-bit or float32 logits, float64 for float64 logits.
+    RETURNS
 
     Examples
     --------
@@ -211,26 +215,18 @@ def sparse_sigmoid_focal_loss(
 
     Parameters
     ----------
-    logits : array, shape ``[..., C]``
-        Real scores :math:`x`, no sigmoid applied; the classes on the last
-        axis. 16-bit logits are computed in float32.
-    LABELS
+    INPUTS
     alpha : float in [0, 1], 0-d array or None
         :math:`α`, the positives' weight (negatives :math:`1 - α`); None or
         a negative value disables the weighting (default 0.25).
     gamma : float >= 0 or 0-d array
         :math:`γ`, the focusing exponent (default 2).
-    where : bool array broadcastable to ``logits``, optional
-        False removes an element from the sum and from the mean's count.
+    WHERE
     reduction : {"mean", "sum", "none"}
         As :func:`~mlcloss.sigmoid_focal_loss`: elementwise, summed, or
         their mean over the elements kept.
 
-    Returns
-    -------
-    array
-        For ``reduction="none"`` the elementwise losses, the shape of
-        ``logits``; for ``"mean"`` and ``"sum"`` a 0-d array.
+    RETURNS
 
     Examples
     --------
@@ -292,26 +288,18 @@ def sparse_asymmetric_loss(
 
     Parameters
     ----------
-    logits : array, shape ``[..., C]``
-        Real scores :math:`x`, no sigmoid applied; the classes on the last
-        axis. 16-bit logits are computed in float32.
-    LABELS
+    INPUTS
     gamma_pos : float >= 0 or 0-d array
         :math:`γ_+`, the focusing exponent of the positives (default 0).
     gamma_neg : float >= 0 or 0-d array
         :math:`γ_-`, the focusing exponent of the negatives (default 4).
     clip : float in [0, 1) or 0-d array
         :math:`m`, the probability margin of the negatives (default 0.05).
-    where : bool array broadcastable to ``logits``, optional
-        False removes an element from the sum and from the mean's count.
+    WHERE
     reduction : {"mean", "sum", "none"}
         As :func:`~mlcloss.asymmetric_loss`.
 
-    Returns
-    -------
-    array
-        For ``reduction="none"`` the elementwise losses, the shape of
-        ``logits``; for ``"mean"`` and ``"sum"`` a 0-d array.
+    RETURNS
 
     References
     ----------
@@ -346,4 +334,5 @@ def sparse_asymmetric_loss(
 
 
 for _loss in (sparse_sigmoid_cross_entropy, sparse_sigmoid_focal_loss, sparse_asymmetric_loss):
-    _loss.__doc__ = _loss.__doc__.replace("    LABELS\n", f"    {_LABELS}\n")
+    for _placeholder, _text in _SHARED.items():
+        _loss.__doc__ = _loss.__doc__.replace(f"    {_placeholder}\n", f"    {_text}\n")
