@@ -148,3 +148,6 @@ def test_the_sparse_command_prints_json(capsys):
     result = json.loads(capsys.readouterr().out)
     assert result["classes"] == 800
     assert set(result["results"]) == {"ZLPR dense", "ZLPR sparse", "BCE dense", "BCE sparse"}
+    with pytest.raises(SystemExit):  # --sparse makes its own data: --data is refused
+        main(["demo", "--sparse", "--data", "mine.npz"])
+    assert "--data is for the dense demo" in capsys.readouterr().err

@@ -80,10 +80,16 @@ def hard_label_sets(xp, backend, logits, labels, where, axis, *, name="logits"):
 def keep_mass_smoothed(xp, y, epsilon, *, axis=-1, valid=None):
     r""":math:`(1 - ε)\, y + ε\, m / V`, :math:`m = \sum y` and :math:`V` the classes along
     ``axis`` (those ``valid`` keeps, where given: the others get nothing)."""
+    kept = None if valid is None else xp.astype(valid, y.dtype)
+    mass = xp.sum(y if kept is None else y * kept, axis=axis, keepdims=True)
+    smoothed = (1 - epsilon) * y + epsilon * mass_share(xp, mass, valid, y.shape[axis], axis=axis)
+    return smoothed if kept is None else smoothed * kept
+
+
+def mass_share(xp, mass, valid, size: int, *, axis=-1):
+    """:math:`m / V`: each row's ``mass`` over its classes, those ``valid`` keeps along ``axis``
+    (all ``size`` without it); a row with no class keeps its mass (a zero count divides as 1)."""
     if valid is None:
-        return (1 - epsilon) * y + epsilon * xp.sum(y, axis=axis, keepdims=True) / y.shape[axis]
-    kept = xp.astype(valid, y.dtype)
-    classes = xp.sum(kept, axis=axis, keepdims=True)
-    mass = xp.sum(y * kept, axis=axis, keepdims=True)
-    share = mass / xp.where(classes > 0, classes, xp.ones_like(classes))
-    return ((1 - epsilon) * y + epsilon * share) * kept
+        return mass / size
+    classes = xp.sum(xp.astype(valid, mass.dtype), axis=axis, keepdims=True)
+    return mass / xp.where(classes > 0, classes, xp.ones_like(classes))

@@ -24,10 +24,10 @@ from __future__ import annotations
 
 from .._compat import device
 from .dtypes import compute_dtype
-from .elementwise import elementwise_rows
-from .gradients import Rows, reduced
+from .elementwise import elementwise_rows, finish
+from .gradients import Rows
 from .indices import class_indices
-from .reduce import check_reduction, count_where
+from .reduce import check_reduction
 from .shapes import where_mask
 from .validate import check_ignore_index, check_index_dtype, check_values
 
@@ -75,7 +75,7 @@ def sparse_finish(
 
     ``negative`` / ``positive``: the dense rows' arrays for a negative and for a positive
     entry (0-d labels, per-class weights of shape ``[C]`` or 0-d); per-class arrays of the
-    positives are gathered at ``index`` here. The rest is :func:`~mlcloss._lib.elementwise.finish`.
+    positives are gathered at ``index`` here; the rest is :func:`~mlcloss._lib.elementwise.finish`.
     """
     classes = logits.shape[-1]
 
@@ -86,13 +86,12 @@ def sparse_finish(
             return xp.reshape(xp.take(v, xp.reshape(index, (-1,))), index.shape)
         return backend.take_along_last_axis(v, index)
 
-    arrays = {"index": index, "keep": keep, "valid": valid}
+    arrays = {"index": index, "keep": keep}
     arrays |= {"negative_" + k: v for k, v in negative.items()}
     arrays |= {"positive_" + k: at_positives(v) for k, v in positive.items()}
-    count = None if valid is None else count_where(xp, valid, compute_dtype(xp, logits, "logits"))
-    return reduced(
-        xp, backend, rows, logits, arrays, options=options, reduction=reduction, count=count,
-        bad=bad,
+    return finish(
+        xp, backend, rows, logits, arrays, options=options, valid=valid, bad=bad,
+        reduction=reduction,
     )  # fmt: skip
 
 
@@ -127,14 +126,11 @@ def sparse_rows(dense: Rows) -> Rows:
                 sides[side][key[len(_SIDES[side]) :]] = v
         return sides, shared
 
-    def gather(backend, v, index):
-        return backend.take_along_last_axis(v, index)
-
     def value(xp, backend, x, *, index, keep, **named):
         (negative, positive), shared = split(named)
         loss, saved_negative = dense.value(xp, backend, x, valid=None, **shared, **negative)
         at, saved_positive = dense.value(
-            xp, backend, gather(backend, x, index), valid=None, **shared, **positive
+            xp, backend, backend.take_along_last_axis(x, index), valid=None, **shared, **positive
         )
         return _replace(xp, backend, loss, index, keep, at), (*saved_negative, *saved_positive)
 
@@ -142,9 +138,13 @@ def sparse_rows(dense: Rows) -> Rows:
         (negative, positive), shared = split(named)
         half = len(saved) // 2  # the two calls save alike
         grad = dense.gradient(xp, backend, x, saved[:half], g, valid=None, **shared, **negative)
-        g_at = g if getattr(g, "ndim", 0) == 0 or g.shape[-1] == 1 else gather(backend, g, index)
+        g_at = (
+            g
+            if getattr(g, "ndim", 0) == 0 or g.shape[-1] == 1
+            else backend.take_along_last_axis(g, index)
+        )
         at = dense.gradient(
-            xp, backend, gather(backend, x, index), saved[half:], g_at, valid=None, **shared,
+            xp, backend, backend.take_along_last_axis(x, index), saved[half:], g_at, valid=None, **shared,
             **positive,
         )  # fmt: skip
         return _replace(xp, backend, grad, index, keep, at)

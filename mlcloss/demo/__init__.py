@@ -123,7 +123,9 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="mlcloss demo", description=__doc__.split("\n\n")[0])
     parser.add_argument("--framework", choices=FRAMEWORK_ORDER, default=None)
     parser.add_argument("--data", help=".npz with x_train, y_train, x_test, y_test")
-    parser.add_argument("--epochs", type=int, default=Settings.epochs)
+    parser.add_argument(
+        "--epochs", type=int, default=None, help=f"default {Settings.epochs}; 3 with --sparse"
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--plot", default="mlcloss-demo.png", help="PNG path ('' for none)")
     parser.add_argument("--json", action="store_true", help="print the history as JSON")
@@ -132,11 +134,14 @@ def main(argv=None) -> int:
     )
     parser.add_argument("--classes", type=int, default=50_000, help="classes of --sparse")
     args = parser.parse_args(argv)
-    if args.epochs < 1:
+    if args.epochs is not None and args.epochs < 1:
         parser.error(f"--epochs must be at least 1, received {args.epochs}")
+    if args.sparse and args.data:
+        parser.error("--sparse makes its own data; --data is for the dense demo")
     framework = args.framework or installed_framework()
     if args.sparse:
         return _sparse_main(args, framework)
+    args.epochs = Settings.epochs if args.epochs is None else args.epochs
     train, test = from_npz(args.data) if args.data else synthetic(seed=args.seed)
     settings = Settings(epochs=args.epochs, seed=args.seed)
     start = time.perf_counter()
@@ -164,10 +169,8 @@ def main(argv=None) -> int:
 def _sparse_main(args, framework) -> int:
     from .sparse import plot_sparse, run_sparse, sparse_table, synthetic_index
 
-    if args.data:
-        raise SystemExit("mlcloss demo: --sparse makes its own data; --data is for the dense demo")
     train, test = synthetic_index(seed=args.seed, classes=args.classes)
-    settings = Settings(epochs=min(args.epochs, Settings.epochs), seed=args.seed)
+    settings = Settings(epochs=3 if args.epochs is None else args.epochs, seed=args.seed)
     results = run_sparse(framework, train, test, settings)
     if args.json:
         print(json.dumps({"framework": framework, "classes": args.classes, "results": results}))
@@ -183,4 +186,6 @@ def _sparse_main(args, framework) -> int:
         title = f"{args.classes} classes, index-list labels against dense ({framework})"
         if plot_sparse(results, path, title):
             print(f"plot: {path}")
+        else:
+            print("plot: pip install matplotlib to draw it", file=sys.stderr)
     return 0

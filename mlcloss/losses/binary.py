@@ -211,13 +211,13 @@ def sigmoid_inputs(
     epsilon = check_number(label_smoothing, name="label_smoothing", low=0.0, high=1.0, **scalar)
     keep_mass = check_flag(keep_mass, name="keep_mass")
     bad = poison_options(xp, backend, bad, epsilon)
-    if (is_array(epsilon) or epsilon > 0) and keep_mass:
-        if share is None:
+    if is_array(epsilon) or epsilon > 0:  # an array may hold any ε: the general form
+        if not keep_mass:
+            t = t * (1 - epsilon) + epsilon / 2
+        elif share is None:
             t = keep_mass_smoothed(xp, t, epsilon, valid=valid)
         else:
             t = t * (1 - epsilon) + epsilon * share
-    elif is_array(epsilon) or epsilon > 0:  # an array may hold any ε: the general form
-        t = t * (1 - epsilon) + epsilon / 2
     if pos_weight is not None:
         if is_scalar(pos_weight):
             pos_weight = check_number(pos_weight, name="pos_weight", **scalar)

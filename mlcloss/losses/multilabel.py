@@ -225,9 +225,8 @@ def multilabel_categorical_crossentropy(
     bad = poison_options(xp, backend, bad, epsilon)
     rows, arrays = _HARD_ROWS, {"positive": positive, "valid": valid, "threshold": threshold}
     if is_array(epsilon) or epsilon > 0:  # each row keeps its mass: soft labels
-        t = keep_mass_smoothed(xp, cast(xp, labels, dtype), epsilon, valid=valid)
-        positive = t > 0 if valid is None else (t > 0) & valid
-        arrays = {"t": t, **arrays, "positive": positive}
+        t = keep_mass_smoothed(xp, cast(xp, labels, dtype), epsilon, valid=valid)  # 0 off valid
+        arrays = {"t": t, **arrays, "positive": t > 0}
         rows = _SOFT_ROWS
     elif xp.isdtype(labels.dtype, "real floating"):
         rows, arrays = _SOFT_ROWS, {"t": cast(xp, labels, dtype), **arrays}

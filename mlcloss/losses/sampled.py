@@ -141,10 +141,11 @@ def sampled_softmax_loss(
         the :math:`V` candidates kept (accidental hits removed get nothing),
         as ``tf.losses.softmax_cross_entropy(label_smoothing=ε)`` on the
         sampled logits (default 0). With hard targets the optimum puts the
-        true logit infinitely far above the sampled ones, and with hundreds
-        of candidates (1:199) a 16-bit model gets there as inf − inf = NaN;
-        smoothing puts the optimum at a finite margin,
-        :math:`\log\bigl((1 - ε + ε/V) V / ε\bigr)` for :math:`T = 1`.
+        true logit infinitely far above the sampled ones; smoothing puts it
+        at a finite margin, :math:`\log\bigl((1 - ε + ε/V) V / ε\bigr)` for
+        :math:`T = 1`: the usual cure for sampled softmax with hundreds of
+        candidates going NaN in 16-bit training (see the docs' extreme
+        multi-label page for what does and does not go NaN).
     seed : int, optional
         The sampler's seed when ``sampled_values`` is not given.
     reduction : {"mean", "sum", "none"}

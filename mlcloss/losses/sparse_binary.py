@@ -18,6 +18,7 @@ from __future__ import annotations
 from .._compat import device
 from .._lib.arguments import check_flag
 from .._lib.dtypes import compute_dtype
+from .._lib.label_sets import mass_share
 from .._lib.registry import declare
 from .._lib.sparse_labels import positive_lists, sparse_finish, sparse_rows
 from ..backends import Inputs
@@ -168,14 +169,11 @@ def sparse_sigmoid_cross_entropy(
     )
     share = None  # keep_mass: each row's mass k (its positives) over its C classes
     if check_flag(keep_mass, name="keep_mass"):
-        dtype = compute_dtype(xp, logits, "logits")
         listed = keep if valid is None else keep & backend.take_along_last_axis(valid, index)
-        mass = xp.sum(xp.astype(listed, dtype), axis=-1, keepdims=True)
-        if valid is None:
-            share = mass / logits.shape[-1]
-        else:
-            classes = xp.sum(xp.astype(valid, dtype), axis=-1, keepdims=True)
-            share = mass / xp.where(classes > 0, classes, xp.ones_like(classes))
+        mass = xp.sum(
+            xp.astype(listed, compute_dtype(xp, logits, "logits")), axis=-1, keepdims=True
+        )
+        share = mass_share(xp, mass, valid, logits.shape[-1])
     options = {
         "pos_weight": pos_weight, "label_smoothing": label_smoothing, "keep_mass": keep_mass,
         "share": share,
