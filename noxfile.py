@@ -89,7 +89,7 @@ def conformance(session):
         "--deselect",
         "tests/test_report.py::test_every_installed_framework_agrees_and_the_others_are_marked",
     )
-    _pytest(session, "test,all,peers,docs", None, args=("-n", "auto", *done))
+    _pytest(session, "test,all,peers,docs", None, args=("-n", "auto", "--durations=25", *done))
     _site(session)
 
 

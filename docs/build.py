@@ -19,6 +19,7 @@ it, then ``mkdocs build --strict``.
 
 from __future__ import annotations
 
+import inspect
 import json
 import sys
 from pathlib import Path
@@ -378,7 +379,7 @@ def support(result) -> str:
                 cells.append("✓")
             else:
                 cells.append("✗")
-        options = ", ".join(f"`{p.name}`" for p in spec.options)
+        options = ", ".join(f"`{p.name}`" for p in spec.hyper_parameters)
         module = f"`{spec.class_name}`" if spec.modules else "—"
         keras = f"`{spec.class_name}`" if spec.modules and spec.keras else "—"
         gradient = "closed form" if spec.closed_form else "autodiff"
@@ -399,6 +400,19 @@ def peers() -> str:
     for framework, call, name in rows:
         call = call.replace("|", "\\|")
         lines.append(f"| {framework} | `{call}` | `mlcloss.{name}` |")
+    return "\n".join(lines) + "\n"
+
+
+def weights() -> str:
+    """Each loss's weighted mean: ``sample_weight`` scales its unreduced loss, and the mean
+    divides by the count its docstring's ``reduction`` entry states (the same with weights)."""
+    lines = ["| loss | unreduced loss and its mean (weighted: the same count) |", "| --- | --- |"]
+    for spec in LOSSES:
+        doc = inspect.getdoc(spec.function)
+        entry = doc.split("\nreduction : ", 1)[1].split("\n", 1)[1]
+        text = " ".join(line.strip() for line in entry.split("\n\n", 1)[0].splitlines())
+        text = text.replace("|", "\\|")
+        lines.append(f"| `{spec.name}` | {text} |")
     return "\n".join(lines) + "\n"
 
 
@@ -443,6 +457,7 @@ def main() -> int:
     print(report_table(result))
     (OUT / "support.md").write_text(support(result))
     (OUT / "peers.md").write_text(peers())
+    (OUT / "weights.md").write_text(weights())
     (OUT / "benchmarks.md").write_text(benchmarks())
     print(ner.write(OUT / "ner.md"))
     print(f"docs/build.py: wrote {sorted(p.name for p in OUT.rglob('*') if p.is_file())}")

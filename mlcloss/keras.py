@@ -60,7 +60,7 @@ class Loss(keras.losses.Loss):
 
     def __init__(self, *, reduction="sum_over_batch_size", name=None, dtype=None, **options):
         super().__init__(name=name or self.spec.name, reduction=reduction, dtype=dtype)
-        self.spec.check_options(options, where="__init__()", exclude=("reduction",))
+        self.spec.check_options(options, where="__init__()", exclude=("reduction", "sample_weight"))
         self._options = {
             key: value.tolist() if hasattr(value, "tolist") else value
             for key, value in options.items()

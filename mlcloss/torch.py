@@ -5,7 +5,8 @@ Each class is the CamelCase of its function (``SoftmaxCrossEntropy`` for
 array hyper-parameters (``class_weights``, ``pos_weight``, a per-class
 ``alpha``) become buffers, so ``.to(device)`` moves them and ``state_dict``
 carries them. ``forward(input, target, **per_call)`` computes the function;
-per-call keywords (``where``, ``mask``, a per-row ``threshold``) pass through.
+per-call keywords (``sample_weight``, ``where``, ``mask``, a per-row ``threshold``) pass
+through.
 
 >>> import torch, mlcloss.torch
 >>> loss = mlcloss.torch.SoftmaxCrossEntropy(class_weights=[1.0, 2.0, 1.0], label_smoothing=0.1)
@@ -36,7 +37,7 @@ class Loss(torch.nn.Module):
 
     def __init__(self, **options):
         super().__init__()
-        self.spec.check_options(options, where="__init__()")
+        self.spec.check_options(options, where="__init__()", exclude=("sample_weight",))
         self._options = {}
         for name, value in options.items():
             if name in self.spec.arrays and not isinstance(value, (int, float, type(None))):
@@ -60,13 +61,13 @@ class Loss(torch.nn.Module):
 
 
 def _module_class(spec):
-    options = spec.options
+    options = spec.hyper_parameters
     cls = spec.subclass(
         Loss,
         module=__name__,
         form=(
             f"The module form of :func:`mlcloss.{spec.name}`: the options below go to "
-            f"``__init__``, ``forward(input, target)`` computes the loss.\n\n"
+            f"``__init__``, ``forward(input, target)`` computes the loss (``sample_weight=`` per call).\n\n"
             f"Options: {', '.join(map(_option, options))}."
         ),
     )

@@ -57,7 +57,9 @@ def test_analytic_gradient_equals_autograd(autograd_framework, name, reduction):
     value, grad = autograd_framework.value_and_grad(loss, logits)
     with mlcloss.analytic_gradients(False):
         plain_value, plain_grad = autograd_framework.value_and_grad(loss, logits)
-    np.testing.assert_array_equal(value, plain_value)
+    # the same value formula; jitted, XLA may fuse the custom rule's forward and the plain one
+    # differently (1 ulp seen on log-cosh's mean with jax 0.10.2)
+    np.testing.assert_allclose(value, plain_value, rtol=1e-15, atol=0)
     np.testing.assert_allclose(grad, plain_grad, rtol=1e-12, atol=1e-15)
 
 
@@ -137,7 +139,9 @@ def test_closed_form_branches_equal_autograd(autograd_framework, name):
     with mlcloss.analytic_gradients(False):
         plain_value, plain_grad = autograd_framework.value_and_grad(loss, x)
     assert np.all(np.isfinite(grad))
-    np.testing.assert_array_equal(value, plain_value)
+    # the same value formula; jitted, XLA may fuse the custom rule's forward and the plain one
+    # differently (1 ulp seen on log-cosh's mean with jax 0.10.2)
+    np.testing.assert_allclose(value, plain_value, rtol=1e-15, atol=0)
     np.testing.assert_allclose(grad, plain_grad, rtol=1e-12, atol=1e-15)
     # the closed form itself, also where this framework keeps its own autodiff (Rows.autodiff)
     np_value, np_grad = mlcloss.value_and_grad(partial(fn, reduction="none"))(

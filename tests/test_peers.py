@@ -36,6 +36,12 @@ PM1 = 2 * T - 1
 S3 = RNG.normal(size=(3, C, 4))
 Y3 = RNG.integers(0, C, (3, 4))
 REDUCTIONS = ("none", "sum", "mean")
+# sample weights: per example (one exact zero, which still counts in the mean), per entry
+W_ROWS = np.concatenate([[0.0], RNG.uniform(0.25, 2.0, N - 1)])
+W_ENTRIES = RNG.uniform(0.0, 2.0, (N, C))
+W_TOKENS = RNG.uniform(0.25, 2.0, (3, 4))
+Y3_IGNORED = Y3.copy()
+Y3_IGNORED[0, 1] = -1
 
 
 def _torch_cases():
@@ -118,10 +124,55 @@ def _torch_cases():
             lambda x, a, r=r: mlcloss.binary_cross_entropy(x, a(T_SOFT), reduction=r),
             lambda x, a, r=r: F.binary_cross_entropy(x, a(T_SOFT), reduction=r),
         )
+        cases[f"binary_cross_entropy_with_logits weight [N, C] {r}"] = (
+            S,
+            lambda x, a, r=r: mlcloss.sigmoid_cross_entropy(
+                x, a(T_SOFT), sample_weight=a(W_ENTRIES), reduction=r
+            ),
+            lambda x, a, r=r: F.binary_cross_entropy_with_logits(
+                x, a(T_SOFT), weight=a(W_ENTRIES), reduction=r
+            ),
+        )
+        cases[f"binary_cross_entropy_with_logits weight [N, 1] pos_weight {r}"] = (
+            S,
+            lambda x, a, r=r: mlcloss.sigmoid_cross_entropy(
+                x, a(T), pos_weight=a(W), sample_weight=a(W_ROWS), reduction=r
+            ),
+            lambda x, a, r=r: F.binary_cross_entropy_with_logits(
+                x, a(T), weight=a(W_ROWS[:, None]), pos_weight=a(W), reduction=r
+            ),
+        )
+        cases[f"binary_cross_entropy weight [N, C] {r}"] = (
+            Q,
+            lambda x, a, r=r: mlcloss.binary_cross_entropy(
+                x, a(T_SOFT), sample_weight=a(W_ENTRIES), reduction=r
+            ),
+            lambda x, a, r=r: F.binary_cross_entropy(
+                x, a(T_SOFT), weight=a(W_ENTRIES), reduction=r
+            ),
+        )
+        # torch's huber_loss divides its weighted sum by the count, as mlcloss does
+        cases[f"huber_loss weight [N, C] {r}"] = (
+            S,
+            lambda x, a, r=r: mlcloss.huber_loss(
+                x, a(Q), delta=0.5, sample_weight=a(W_ENTRIES), reduction=r
+            ),
+            lambda x, a, r=r: F.huber_loss(x, a(Q), delta=0.5, weight=a(W_ENTRIES), reduction=r),
+        )
         cases[f"mse_loss {r}"] = (
             S,
             lambda x, a, r=r: mlcloss.squared_error(x, a(T_SOFT), reduction=r),
             lambda x, a, r=r: F.mse_loss(x, a(T_SOFT), reduction=r),
+        )
+    # torch's mse_loss and l1_loss divide their weighted mean by Σ w (mlcloss, Keras and
+    # torch's other losses by the count): the documented recipe gives torch's number
+    for name, ours in (("mse_loss", mlcloss.squared_error), ("l1_loss", mlcloss.absolute_error)):
+        cases[f"{name} weight [N, C] mean, as the sum over Σ w"] = (
+            S,
+            lambda x, a, ours=ours: (
+                ours(x, a(Q), sample_weight=a(W_ENTRIES), reduction="sum") / float(W_ENTRIES.sum())
+            ),
+            lambda x, a, name=name: getattr(F, name)(x, a(Q), weight=a(W_ENTRIES)),
         )
     cases["kl_div batchmean"] = (
         S,
@@ -192,6 +243,60 @@ def _keras_cases():
             lambda x, a: mlcloss.hinge_loss(x, a(PM1)),
             lambda x, a: keras.losses.Hinge(dtype="float64")(a(PM1), x),
         ),
+        # sample_weight: Keras reduces each example over its last axis, weighs it, and
+        # divides the sum by the examples (the unmasked ones): mlcloss's [N] weights on the
+        # unreduced [N, C] loss, whose mean divides by N·C, give the same number
+        **{
+            f"{name} sample_weight [N]": (
+                prediction,
+                lambda x, a, ours=ours, labels=labels: ours(x, a(labels), sample_weight=a(W_ROWS)),
+                lambda x, a, theirs=theirs, labels=labels: theirs(dtype="float64")(
+                    a(labels), x, sample_weight=a(W_ROWS)
+                ),
+            )
+            for name, prediction, ours, theirs, labels in [
+                (
+                    "BinaryCrossentropy(from_logits)",
+                    S,
+                    mlcloss.sigmoid_cross_entropy,
+                    functools.partial(keras.losses.BinaryCrossentropy, from_logits=True),
+                    T_SOFT,
+                ),
+                (
+                    "CategoricalCrossentropy(from_logits)",
+                    S,
+                    mlcloss.softmax_cross_entropy,
+                    functools.partial(keras.losses.CategoricalCrossentropy, from_logits=True),
+                    P,
+                ),
+                ("MeanSquaredError", S, mlcloss.squared_error, keras.losses.MeanSquaredError, Q),
+                ("Huber", S, mlcloss.huber_loss, keras.losses.Huber, Q),
+                ("Hinge", S, mlcloss.hinge_loss, keras.losses.Hinge, PM1),
+                (
+                    "CategoricalHinge",
+                    S,
+                    mlcloss.categorical_hinge_loss,
+                    keras.losses.CategoricalHinge,
+                    np.eye(C)[Y],
+                ),
+            ]
+        },
+        "KLDivergence sample_weight [N]": (
+            S,
+            lambda x, a: mlcloss.kl_divergence(x, a(P), sample_weight=a(W_ROWS)),
+            lambda x, a: keras.losses.KLDivergence(dtype="float64")(
+                a(P), keras.ops.softmax(x, axis=-1), sample_weight=a(W_ROWS)
+            ),
+        ),
+        "SparseCategoricalCrossentropy(from_logits, ignore_class) sample_weight [N, L]": (
+            np.moveaxis(S3, 1, -1),
+            lambda x, a: mlcloss.softmax_cross_entropy(
+                x, a(Y3_IGNORED), ignore_index=-1, sample_weight=a(W_TOKENS)
+            ),
+            lambda x, a: keras.losses.SparseCategoricalCrossentropy(
+                from_logits=True, ignore_class=-1, dtype="float64"
+            )(a(Y3_IGNORED), x, sample_weight=a(W_TOKENS)),
+        ),
     }
 
 
@@ -249,11 +354,19 @@ CASE_NAMES = {
             "nll_loss weights ignore",
             "binary_cross_entropy_with_logits pos_weight",
             "binary_cross_entropy",
+            "binary_cross_entropy_with_logits weight [N, C]",
+            "binary_cross_entropy_with_logits weight [N, 1] pos_weight",
+            "binary_cross_entropy weight [N, C]",
+            "huber_loss weight [N, C]",
             "mse_loss",
         )
         for r in REDUCTIONS
     ]
-    + ["kl_div batchmean"],
+    + [
+        "mse_loss weight [N, C] mean, as the sum over Σ w",
+        "l1_loss weight [N, C] mean, as the sum over Σ w",
+        "kl_div batchmean",
+    ],
     "tf.nn": [
         "sigmoid_cross_entropy_with_logits",
         "softmax_cross_entropy_with_logits",
@@ -265,6 +378,19 @@ CASE_NAMES = {
         "CategoricalFocalCrossentropy(from_logits) soft labels, per-class alpha",
         "CategoricalFocalCrossentropy(from_logits, label_smoothing) integer labels",
         "Hinge",
+        *(
+            f"{name} sample_weight [N]"
+            for name in (
+                "BinaryCrossentropy(from_logits)",
+                "CategoricalCrossentropy(from_logits)",
+                "MeanSquaredError",
+                "Huber",
+                "Hinge",
+                "CategoricalHinge",
+                "KLDivergence",
+            )
+        ),
+        "SparseCategoricalCrossentropy(from_logits, ignore_class) sample_weight [N, L]",
     ],
     "optax": [
         "sigmoid_focal_loss",

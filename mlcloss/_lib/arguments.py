@@ -67,7 +67,7 @@ def check_number(
     checked = value_checks_enabled() and backend.is_concrete(value)
     if checked:  # host data: look at it (no sync) before the cast can round it
         _checked_float(float(backend.stop_gradient(value)), name, low, high, low_open)
-    value = cast(xp, _on_device_of(value, like), dtype)
+    value = cast(xp, on_device_of(value, like), dtype)
     if checked or not value_checks_enabled() or (low is None and high is None):
         return value  # unbounded: only NaN is wrong, and NaN poisons itself
     within = _within(xp, value, low, high, low_open)
@@ -144,7 +144,7 @@ def _single(bound: float) -> float:
     return struct.unpack("f", struct.pack("f", bound))[0]
 
 
-def _on_device_of(value, like):
+def on_device_of(value, like):
     """``value`` on the device of ``like`` (TensorFlow places its operations itself)."""
     if like is None or is_tensorflow_array(value):
         return value
@@ -181,7 +181,7 @@ def weight_array(xp, value, *, name: str, like, dtype, per_class_axis: int | Non
     if isinstance(value, (list, tuple)):
         value = xp.asarray(value, dtype=dtype, device=device(like))
     else:
-        value = _on_device_of(value, like)
+        value = on_device_of(value, like)
     if not xp.isdtype(value.dtype, ("integral", "real floating")):
         raise TypeError(f"mlcloss: {name} must be a real array, received dtype {value.dtype}")
     value = cast(xp, value, dtype)

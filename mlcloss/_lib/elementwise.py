@@ -101,11 +101,13 @@ def saved_slope(xp, backend, x, saved, g, **named):
     return slope * g
 
 
-def finish(xp, backend, rows, prediction, arrays, *, options=None, valid, bad, reduction):
+def finish(
+    xp, backend, rows, prediction, arrays, *, options=None, valid, bad, reduction, sample_weight
+):
     """The reduced loss of the elementwise ``rows`` (from :func:`elementwise_rows`) on
-    ``prediction``, with its closed-form gradient: ``arrays`` and ``options`` are named as in
-    :func:`~mlcloss._lib.gradients.reduced`; ``where=False`` entries leave the sum and the
-    mean's count, ``bad`` ones are poisoned."""
+    ``prediction``, with its closed-form gradient: ``arrays``, ``options`` and
+    ``sample_weight`` are as in :func:`~mlcloss._lib.gradients.reduced`; ``where=False``
+    entries leave the sum and the mean's count, ``bad`` ones are poisoned."""
     count = None
     if valid is not None:
         count = count_where(xp, valid, compute_dtype(xp, prediction, "prediction"))
@@ -119,4 +121,5 @@ def finish(xp, backend, rows, prediction, arrays, *, options=None, valid, bad, r
         reduction=reduction,
         count=count,
         bad=bad,
+        sample_weight=sample_weight,
     )

@@ -35,8 +35,8 @@ from typing import Any
 from ..backends import array_namespace
 from .arguments import is_array
 from .dtypes import cast, compute_dtype
-from .reduce import check_reduction, divisor, reduce
-from .shapes import class_axis_last
+from .reduce import check_reduction, divisor, leading_weights, reduce
+from .shapes import broadcast_like, class_axis_last
 from .switch import Switch
 from .validate import poison_rows
 
@@ -122,8 +122,10 @@ class Analytic:
 
 @dataclass(frozen=True)
 class Reduced(Analytic):
-    """``reduce(poison(rows(logits)))``, its inputs ``(logits, *arrays, count, bad)`` flat (as the
-    adapters' differentiable operations take them) and named again by :meth:`fields`.
+    """``reduce(weight · poison(rows(logits)))``, its inputs ``(logits, *arrays, count, bad,
+    weight)`` flat (as the adapters' differentiable operations take them) and named again by
+    :meth:`fields`; ``weight`` (or None) multiplies the rows (:func:`reduced`'s
+    ``sample_weight``), a constant factor of each row's gradient.
 
     ``names``: the names of ``arrays`` (the rows' arrays, then the array-valued
     options); ``fixed``: the options bound as constants.
@@ -142,24 +144,29 @@ class Reduced(Analytic):
         return self.rows.autodiff
 
     def fields(self, inputs):
-        """``(logits, x, named, count, bad)``: the flat inputs by name, ``x`` the logits in the
-        compute dtype with the class axis last."""
-        logits, *arrays, count, bad = inputs
+        """``(logits, x, named, count, bad, weight)``: the flat inputs by name, ``x`` the logits
+        in the compute dtype with the class axis last."""
+        logits, *arrays, count, bad, weight = inputs
         xp = self.xp
         x = class_axis_last(xp, cast(xp, logits, compute_dtype(xp, logits, "logits")), self.axis)
-        return logits, x, dict(zip(self.names, arrays), **self.fixed), count, bad
+        return logits, x, dict(zip(self.names, arrays), **self.fixed), count, bad, weight
 
     def forward(self, *inputs):
-        _, x, named, count, bad = self.fields(inputs)
+        _, x, named, count, bad, weight = self.fields(inputs)
         loss, saved = self.rows.value(self.xp, self.backend, x, **named)
-        return reduce(self.xp, poison_rows(self.xp, loss, bad), self.reduction, count=count), saved
+        loss = poison_rows(self.xp, loss, bad)
+        if weight is not None:
+            loss = loss * weight
+        return reduce(self.xp, loss, self.reduction, count=count), saved
 
     def vjp(self, inputs, saved, g):
         xp = self.xp
-        logits, x, named, count, bad = self.fields(inputs)
+        logits, x, named, count, bad, weight = self.fields(inputs)
         g = cast(xp, g, x.dtype)
         if self.reduction == "mean":
             g = g / self._divisor(x, count)
+        if weight is not None:  # the rows' own shape, as the gradient rules take it
+            g = broadcast_like(xp, g * weight, self._rows_like(x))
         if bad is not None:  # poisoned rows pass no gradient, as autograd of the NaN would
             g = xp.where(bad, xp.zeros_like(g), g)
         grad = self.rows.gradient(xp, self.backend, x, saved, g, **named)
@@ -169,16 +176,22 @@ class Reduced(Analytic):
 
     def jvp(self, inputs, saved, tangents):
         xp = self.xp
-        _, x, named, count, bad = self.fields(inputs)
+        _, x, named, count, bad, weight = self.fields(inputs)
         grad = self.rows.gradient(xp, self.backend, x, saved, 1.0, **named)
         dx = class_axis_last(xp, cast(xp, tangents[0], x.dtype), self.axis)
         rows = grad * dx if self.rows.elementwise else xp.sum(grad * dx, axis=-1)
         if bad is not None:
             rows = xp.where(bad, xp.zeros_like(rows), rows)
+        if weight is not None:
+            rows = rows * weight
         return reduce(xp, rows, self.reduction, count=count)
 
+    def _rows_like(self, x):
+        """An array of the rows' shape (``x`` itself for an elementwise loss)."""
+        return x if self.rows.elementwise else x[..., 0]
+
     def _divisor(self, x, count):
-        return divisor(self.xp, x if self.rows.elementwise else x[..., 0], count)
+        return divisor(self.xp, self._rows_like(x), count)
 
 
 def reduced(
@@ -193,6 +206,7 @@ def reduced(
     reduction="mean",
     count=None,
     bad=None,
+    sample_weight=None,
 ):
     """The reduced loss of ``rows`` on ``logits`` (any layout and dtype), with its analytic gradient.
 
@@ -204,7 +218,8 @@ def reduced(
     the inputs of the differentiable operation, so that autodiff reaches them
     (a learned margin) and no custom rule closes over a tracer. ``rows``
     receives both by name. ``count`` is the mean's denominator (default: the
-    number of rows) and ``bad`` the rows to poison with NaN.
+    number of rows), ``bad`` the rows to poison with NaN and ``sample_weight`` the
+    weights of the rows (see :func:`~mlcloss._lib.reduce.leading_weights`).
     """
     check_reduction(reduction)
     named, fixed = dict(arrays or {}), {}
@@ -212,8 +227,15 @@ def reduced(
         (named if is_array(v) else fixed)[key] = v
     # a 0-d prediction (an elementwise loss on one element) has no axis: -1 leaves it in place
     at = axis % logits.ndim if logits.ndim else -1
+    weight = None
+    if sample_weight is not None:
+        shape = tuple(logits.shape)
+        if not rows.elementwise and logits.ndim:
+            shape = shape[:at] + shape[at + 1 :]
+        dtype = compute_dtype(xp, logits, "logits")
+        weight = leading_weights(xp, sample_weight, shape, like=logits, dtype=dtype)
     op = Reduced(rows, at, reduction, xp, backend, tuple(named), fixed)
-    return differentiable(xp, backend, op, (logits, *named.values(), count, bad))
+    return differentiable(xp, backend, op, (logits, *named.values(), count, bad, weight))
 
 
 def differentiable(xp, backend, op: Analytic, inputs):

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import math
 
+from .._compat import device
+from .arguments import on_device_of
+from .dtypes import cast
+
 REDUCTIONS = ("mean", "sum", "none")
 
 
@@ -15,10 +19,13 @@ def check_reduction(reduction) -> None:
         )
 
 
-def reduce(xp, loss, reduction: str, *, count=None):
-    """Reduce ``loss`` by ``reduction``.
+def reduce(xp, loss, reduction: str, *, count=None, sample_weight=None):
+    """Reduce ``loss``, weighted by ``sample_weight``, by ``reduction``.
 
-    ``"none"`` returns ``loss`` unchanged; ``"sum"`` adds every entry;
+    ``sample_weight`` (None: no weights) multiplies ``loss`` first, its axes
+    aligned with the leading axes of ``loss`` (:func:`leading_weights`); the
+    mean keeps its denominator (Keras's ``sample_weight``, torch's ``weight``).
+    ``"none"`` returns the weighted ``loss``; ``"sum"`` adds every entry;
     ``"mean"`` divides that sum by ``count``: by default the number of
     entries, or an array the loss supplies (the number of elements a
     ``where`` keeps, torch's summed weights of the non-ignored targets).
@@ -27,12 +34,47 @@ def reduce(xp, loss, reduction: str, *, count=None):
     nothing is already 0).
     """
     check_reduction(reduction)
+    if sample_weight is not None:
+        loss = loss * leading_weights(xp, sample_weight, loss.shape, like=loss, dtype=loss.dtype)
     if reduction == "none":
         return loss
     total = xp.sum(loss)
     if reduction == "sum":
         return total
     return total / divisor(xp, loss, count)
+
+
+def leading_weights(xp, sample_weight, shape, *, like, dtype):
+    """``sample_weight`` as a ``dtype`` array on the device of ``like``, shaped to multiply a loss
+    of ``shape``: its axes are that shape's leading axes (Keras's rule), so ``[N]`` weighs each of
+    N examples of an ``[N, C]`` loss, and ``[1, C]`` each of its classes.
+
+    ``sample_weight``: an array of the inputs' library, a Python number or list. Raises naming
+    ``sample_weight`` for a dtype that is not real or bool, or a shape that does not fit.
+    """
+    if isinstance(sample_weight, (int, float, list, tuple)) and not isinstance(sample_weight, bool):
+        sample_weight = xp.asarray(sample_weight, dtype=dtype, device=device(like))
+    else:
+        sample_weight = on_device_of(sample_weight, like)
+    if not xp.isdtype(sample_weight.dtype, ("bool", "integral", "real floating")):
+        raise TypeError(
+            f"mlcloss: sample_weight must be a real or bool array, received dtype "
+            f"{sample_weight.dtype}"
+        )
+    given, shape = tuple(sample_weight.shape), tuple(shape)
+    fits = len(given) <= len(shape) and all(
+        d in (1, t) or d is None or t is None for d, t in zip(given, shape)
+    )
+    if not fits:
+        raise ValueError(
+            f"mlcloss: sample_weight must fit the unreduced loss of shape {shape} on its leading "
+            f"axes (one weight per example {shape[:1]}, per entry {shape}, 1 where one weight "
+            f"repeats), received shape {given}"
+        )
+    sample_weight = cast(xp, sample_weight, dtype)
+    if len(given) < len(shape):
+        sample_weight = xp.reshape(sample_weight, given + (1,) * (len(shape) - len(given)))
+    return sample_weight
 
 
 def divisor(xp, loss, count=None):

@@ -92,6 +92,12 @@ class LossSpec:
         parameters = inspect.signature(self.function).parameters.values()
         return [p for p in parameters if p.kind is inspect.Parameter.KEYWORD_ONLY]
 
+    @property
+    def hyper_parameters(self) -> list[inspect.Parameter]:
+        """The options a module or Keras class binds: all but ``sample_weight``, which is per call
+        (``forward(input, target, sample_weight=w)``; Keras's own ``sample_weight``)."""
+        return [p for p in self.options if p.name != "sample_weight"]
+
     def subclass(self, base: type, *, module: str, form: str) -> type:
         """A subclass of ``base`` named :attr:`class_name` that computes ``function``.
 
@@ -136,10 +142,35 @@ REGISTRY: dict[str, LossSpec] = {}
 """Every declared loss by name, in declaration order."""
 
 
+SAMPLE_WEIGHT = """\
+sample_weight : array, optional
+    Weights of the unreduced loss (Keras's ``sample_weight``, torch's
+    ``weight``), its axes aligned with the loss's leading axes: shape ``[N]``
+    weighs each of N examples, the unreduced loss's shape each entry, and an
+    axis of size 1 repeats a weight along it. They scale; they do not
+    renormalise: ``"mean"`` divides the weighted sum by the same count as
+    without weights (stated under ``reduction``), as Keras and torch do.
+"""
+"""The entry :func:`declare` adds to every loss's docstring, before ``reduction``."""
+
+
 def declare(*, kind: str, **facts) -> Callable:
-    """Register the decorated loss with its facts (see :class:`LossSpec`); return it unchanged."""
+    """Register the decorated loss with its facts (see :class:`LossSpec`); return it, its
+    docstring given the shared ``sample_weight`` entry (:data:`SAMPLE_WEIGHT`).
+
+    Every loss takes ``sample_weight=None`` and ``reduction``, and hands the
+    weights to the one reducer (:func:`~mlcloss._lib.reduce.reduce` or
+    :func:`~mlcloss._lib.gradients.reduced`).
+    """
 
     def register(function):
+        parameters = inspect.signature(function).parameters
+        if "sample_weight" not in parameters or "reduction" not in parameters:
+            raise TypeError(
+                f"mlcloss: {function.__name__} must take the keywords sample_weight=None and "
+                "reduction, as every loss does"
+            )
+        function.__doc__ = _with_sample_weight(function.__doc__)
         spec = LossSpec(function, kind=kind, **facts)
         if spec.name in REGISTRY:
             raise ValueError(f"mlcloss: {spec.name} is declared twice")
@@ -147,3 +178,16 @@ def declare(*, kind: str, **facts) -> Callable:
         return function
 
     return register
+
+
+def _with_sample_weight(doc: str) -> str:
+    """``doc`` with :data:`SAMPLE_WEIGHT` inserted before its ``reduction :`` entry."""
+    lines = doc.splitlines(keepends=True)
+    for i, line in enumerate(lines):
+        if line.lstrip().startswith("reduction : "):
+            indent = line[: len(line) - len(line.lstrip())]
+            entry = "".join(
+                indent + row if row.strip() else row for row in SAMPLE_WEIGHT.splitlines(True)
+            )
+            return "".join(lines[:i]) + entry + "".join(lines[i:])
+    raise ValueError("mlcloss: a loss's docstring must document reduction (``reduction : ...``)")

@@ -69,7 +69,20 @@ def repeated(xp, index, keep):
 
 
 def sparse_finish(
-    xp, backend, rows, logits, index, keep, negative, positive, *, options, valid, bad, reduction
+    xp,
+    backend,
+    rows,
+    logits,
+    index,
+    keep,
+    negative,
+    positive,
+    *,
+    options,
+    valid,
+    bad,
+    reduction,
+    sample_weight,
 ):
     """The reduced loss of :func:`sparse_rows` ``rows`` with its closed-form gradient.
 
@@ -91,7 +104,7 @@ def sparse_finish(
     arrays |= {"positive_" + k: at_positives(v) for k, v in positive.items()}
     return finish(
         xp, backend, rows, logits, arrays, options=options, valid=valid, bad=bad,
-        reduction=reduction,
+        reduction=reduction, sample_weight=sample_weight,
     )  # fmt: skip
 
 

@@ -100,6 +100,7 @@ def sigmoid_cross_entropy(
     label_smoothing=0.0,
     keep_mass=False,
     where=None,
+    sample_weight=None,
     reduction="mean",
 ):
     r"""Sigmoid (binary) cross-entropy on logits, elementwise.
@@ -195,7 +196,15 @@ def sigmoid_cross_entropy(
         keep_mass=keep_mass, valid=valid,
     )  # fmt: skip
     return finish(
-        xp, backend, SIGMOID_ROWS, logits, arrays, valid=valid, bad=bad, reduction=reduction
+        xp,
+        backend,
+        SIGMOID_ROWS,
+        logits,
+        arrays,
+        valid=valid,
+        bad=bad,
+        reduction=reduction,
+        sample_weight=sample_weight,
     )
 
 
@@ -260,7 +269,7 @@ SIGMOID_ROWS = elementwise_rows(_sigmoid_values, _sigmoid_gradient)
     bench=lambda b: (b.probabilities, b.multi_hot_float, {}),
     timed_against={"torch": lambda m, x, t: m.F.binary_cross_entropy(x, t)},
 )
-def binary_cross_entropy(probs, labels, /, *, where=None, reduction="mean"):
+def binary_cross_entropy(probs, labels, /, *, where=None, sample_weight=None, reduction="mean"):
     r"""Binary cross-entropy on probabilities, each log clamped at −100 like torch.
 
     .. math::
@@ -318,7 +327,15 @@ def binary_cross_entropy(probs, labels, /, *, where=None, reduction="mean"):
     bad_t = check_unit_interval(xp, backend, t, valid, name="labels")
     bad = bad_q if bad_t is None else bad_t if bad_q is None else bad_q | bad_t
     return finish(
-        xp, backend, _BCE_ROWS, probs, {"t": t}, valid=valid, bad=bad, reduction=reduction
+        xp,
+        backend,
+        _BCE_ROWS,
+        probs,
+        {"t": t},
+        valid=valid,
+        bad=bad,
+        reduction=reduction,
+        sample_weight=sample_weight,
     )
 
 
@@ -364,7 +381,9 @@ _BCE_ROWS = elementwise_rows(_bce_values, _bce_gradient)
     },
     timed_against={"jax": lambda m, x, t: m.optax.sigmoid_focal_loss(x, t)},
 )
-def sigmoid_focal_loss(logits, labels, /, *, alpha=0.25, gamma=2.0, where=None, reduction="mean"):
+def sigmoid_focal_loss(
+    logits, labels, /, *, alpha=0.25, gamma=2.0, where=None, sample_weight=None, reduction="mean"
+):
     r"""Sigmoid focal loss: cross-entropy down-weighted on easy elements.
 
     .. math::
@@ -460,6 +479,7 @@ def sigmoid_focal_loss(logits, labels, /, *, alpha=0.25, gamma=2.0, where=None, 
         valid=valid,
         bad=bad,
         reduction=reduction,
+        sample_weight=sample_weight,
     )
 
 
@@ -518,7 +538,16 @@ FOCAL_ROWS = elementwise_rows(_focal_values, _focal_gradient)
     },
 )
 def asymmetric_loss(
-    logits, labels, /, *, gamma_pos=0.0, gamma_neg=4.0, clip=0.05, where=None, reduction="mean"
+    logits,
+    labels,
+    /,
+    *,
+    gamma_pos=0.0,
+    gamma_neg=4.0,
+    clip=0.05,
+    where=None,
+    sample_weight=None,
+    reduction="mean",
 ):
     r"""Asymmetric loss (ASL) for multi-label classification, in log space.
 
@@ -623,6 +652,7 @@ def asymmetric_loss(
         valid=valid,
         bad=bad,
         reduction=reduction,
+        sample_weight=sample_weight,
     )
 
 

@@ -71,7 +71,16 @@ _NEG_INF = float("-inf")
     bench=lambda b: (b.logits, b.exactly(4), {"k": 4}),
 )
 def combinatorial_softmax_crossentropy(
-    logits, labels, /, *, k, variable=False, threshold=0.0, axis=-1, reduction="mean"
+    logits,
+    labels,
+    /,
+    *,
+    k,
+    variable=False,
+    threshold=0.0,
+    axis=-1,
+    sample_weight=None,
+    reduction="mean",
 ):
     r"""Softmax cross-entropy over the sets of k classes (fixed or at most k positives).
 
@@ -208,7 +217,7 @@ def combinatorial_softmax_crossentropy(
         total = masked_logsumexp(xp, backend, log_z + places * theta[..., None])
         loss = total - (chosen + (k - count) * theta)
     loss = poison_rows(xp, poison_rows(xp, loss, bad_labels), bad_count)
-    return reduce(xp, loss, reduction)
+    return reduce(xp, loss, reduction, sample_weight=sample_weight)
 
 
 def log_elementary_symmetric(xp, backend, x, degree: int):

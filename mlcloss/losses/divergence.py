@@ -47,7 +47,9 @@ _LOGITS_TARGET_LOGITS_WHERE = Inputs("logits", "target_logits", optional=("where
     bench=lambda b: (b.logits, b.targets, {}),
     keras=False,
 )
-def js_divergence(logits, target_logits, /, *, beta=0.5, axis=-1, where=None, reduction="mean"):
+def js_divergence(
+    logits, target_logits, /, *, beta=0.5, axis=-1, where=None, sample_weight=None, reduction="mean"
+):
     r"""Generalized Jensen–Shannon divergence JSD\ :sub:`β` between ``target_logits``' and ``logits``' softmaxes.
 
     With :math:`Q = \operatorname{softmax}(s)` the model's distribution
@@ -140,7 +142,7 @@ def js_divergence(logits, target_logits, /, *, beta=0.5, axis=-1, where=None, re
         log_m = _log_mixture(xp, log_p, log_q, beta)
         loss = beta * _kl(xp, log_p, log_m) + (1 - beta) * _kl(xp, log_q, log_m)
     count = None if valid is None else count_where(xp, xp.any(valid, axis=-1), dtype)
-    return reduce(xp, loss, reduction, count=count)
+    return reduce(xp, loss, reduction, count=count, sample_weight=sample_weight)
 
 
 def _kl(xp, log_a, log_b):

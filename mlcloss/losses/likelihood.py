@@ -66,6 +66,7 @@ def poisson_nll_loss(
     full=False,
     eps=1e-8,
     where=None,
+    sample_weight=None,
     reduction="mean",
 ):
     r"""Poisson negative log-likelihood of count ``targets`` under the rate ``predictions``.
@@ -158,7 +159,7 @@ def poisson_nll_loss(
     options = {} if log_input else {"eps": eps}
     return finish(
         xp, backend, rows, predictions, {"y": y}, options=options, valid=valid, bad=bad,
-        reduction=reduction,
+        reduction=reduction, sample_weight=sample_weight,
     )  # fmt: skip
 
 
@@ -215,7 +216,16 @@ _MEANS = Inputs("predictions", "targets", optional=("where",))  # the variance a
     keras=False,
 )
 def gaussian_nll_loss(
-    predictions, targets, variance, /, *, full=False, eps=1e-6, where=None, reduction="mean"
+    predictions,
+    targets,
+    variance,
+    /,
+    *,
+    full=False,
+    eps=1e-6,
+    where=None,
+    sample_weight=None,
+    reduction="mean",
 ):
     r"""Gaussian negative log-likelihood of ``targets`` with mean ``predictions`` and ``variance``.
 
@@ -306,7 +316,7 @@ def gaussian_nll_loss(
     rows = _GAUSSIAN_FULL_ROWS if full else _GAUSSIAN_ROWS
     return finish(
         xp, backend, rows, predictions, {"y": y, "variance": variance}, options={"eps": eps},
-        valid=valid, bad=bad, reduction=reduction,
+        valid=valid, bad=bad, reduction=reduction, sample_weight=sample_weight,
     )  # fmt: skip
 
 

@@ -27,7 +27,7 @@ from .._lib.arguments import check_number
 from .._lib.dtypes import cast, compute_dtype
 from .._lib.gradients import Analytic, differentiable
 from .._lib.indices import class_indices
-from .._lib.reduce import check_reduction, divisor, reduce
+from .._lib.reduce import check_reduction, divisor, leading_weights, reduce
 from .._lib.registry import declare
 from .._lib.validate import check_ignore_index, check_index_dtype, check_values, poison_rows
 from ..backends import Inputs
@@ -87,6 +87,7 @@ def linear_cross_entropy(
     ignore_index=None,
     z_loss=0.0,
     logit_softcap=None,
+    sample_weight=None,
     reduction="mean",
 ):
     r"""Softmax cross-entropy of ``hidden @ weight.T + bias``, computed in vocabulary chunks.
@@ -216,7 +217,11 @@ def linear_cross_entropy(
         xp, backend, chunk_size, reduction, bias is not None, z_loss, softcap
     )
     primals = (flat_hidden, weight) if bias is None else (flat_hidden, weight, bias)
-    loss = differentiable(xp, backend, op, (*primals, index, keep, count, bad))
+    weight = None
+    if sample_weight is not None:
+        weight = leading_weights(xp, sample_weight, rows_shape, like=hidden, dtype=dtype)
+        weight = xp.reshape(xp.broadcast_to(weight, rows_shape), (-1,))
+    loss = differentiable(xp, backend, op, (*primals, index, keep, count, bad, weight))
     if reduction == "none" and tuple(loss.shape) != tuple(rows_shape):
         return xp.reshape(loss, rows_shape)
     return loss
@@ -242,8 +247,8 @@ class _ChunkedLinearCrossEntropy(Analytic):
     def _split(self, inputs):
         hidden, weight, *rest = inputs
         bias = rest.pop(0) if self.has_bias else None
-        index, keep, count, bad = rest
-        return hidden, weight, bias, index, keep, count, bad
+        index, keep, count, bad, rows_weight = rest
+        return hidden, weight, bias, index, keep, count, bad, rows_weight
 
     def _blocks(self, hidden, weight):
         """``(start, stop, weight block)`` per chunk of classes, in the compute dtype."""
@@ -270,7 +275,7 @@ class _ChunkedLinearCrossEntropy(Analytic):
 
     def forward(self, *inputs):
         xp, backend = self.xp, self.backend
-        hidden, weight, bias, index, keep, count, bad = self._split(inputs)
+        hidden, weight, bias, index, keep, count, bad, rows_weight = self._split(inputs)
         h = cast(xp, hidden, compute_dtype(xp, hidden, "hidden"))
         peak = total = picked = None
         for start, stop, w in self._blocks(hidden, weight):
@@ -293,16 +298,21 @@ class _ChunkedLinearCrossEntropy(Analytic):
         if self.z_loss:
             lse = peak + log_total
             loss = loss + self.z_loss * lse * lse
-        loss = xp.where(keep, loss, 0.0)
-        out = reduce(xp, poison_rows(xp, loss, bad), self.reduction, count=count)
+        loss = poison_rows(xp, xp.where(keep, loss, 0.0), bad)
+        if rows_weight is not None:
+            loss = loss * rows_weight
+        out = reduce(xp, loss, self.reduction, count=count)
         return out, (peak + log_total,)
 
-    def _row_factor(self, g, keep, count, bad, like):
-        """∂out/∂L_n per row: the upstream gradient through the reduction, 0 on rows left out."""
+    def _row_factor(self, g, keep, count, bad, rows_weight, like):
+        """∂out/∂L_n per row: the upstream gradient through the reduction and the row's weight,
+        0 on rows left out."""
         xp = self.xp
         g = cast(xp, g, like.dtype)
         if self.reduction == "mean":
             g = g / divisor(xp, like, count)
+        if rows_weight is not None:
+            g = g * rows_weight
         factor = xp.where(keep, g, xp.zeros_like(like))
         if bad is not None:
             factor = xp.where(bad, xp.zeros_like(factor), factor)
@@ -311,7 +321,7 @@ class _ChunkedLinearCrossEntropy(Analytic):
     def _logit_gradients(self, inputs, saved, factor):
         """``(start, stop, h, w, ∂out/∂z block)`` per chunk: (softmax − one-hot) times the row factor."""
         xp, backend = self.xp, self.backend
-        hidden, weight, bias, index, keep, count, bad = self._split(inputs)
+        hidden, weight, bias, index, keep, count, bad, _ = self._split(inputs)
         (lse,) = saved
         h = cast(xp, hidden, lse.dtype)
         # the z-loss ζ (log Z)² adds 2ζ log Z · softmax: the softmax's row factor grows
@@ -329,9 +339,9 @@ class _ChunkedLinearCrossEntropy(Analytic):
 
     def vjp(self, inputs, saved, g):
         xp, backend = self.xp, self.backend
-        hidden, weight, bias, index, keep, count, bad = self._split(inputs)
+        hidden, weight, bias, index, keep, count, bad, rows_weight = self._split(inputs)
         (lse,) = saved
-        factor = self._row_factor(g, keep, count, bad, lse)
+        factor = self._row_factor(g, keep, count, bad, rows_weight, lse)
         d_hidden = None
         d_weight = xp.zeros(weight.shape, dtype=lse.dtype, device=device(lse))
         d_bias = None if bias is None else xp.zeros(bias.shape, dtype=lse.dtype, device=device(lse))
@@ -347,11 +357,11 @@ class _ChunkedLinearCrossEntropy(Analytic):
 
     def jvp(self, inputs, saved, tangents):
         xp = self.xp
-        hidden, weight, bias, index, keep, count, bad = self._split(inputs)
+        hidden, weight, bias, index, keep, count, bad, rows_weight = self._split(inputs)
         (lse,) = saved
         d_hidden, d_weight, *d_bias = tangents
         d_bias = d_bias[0] if d_bias else None
-        factor = self._row_factor(xp.ones_like(lse), keep, count, bad, lse)
+        factor = self._row_factor(xp.ones_like(lse), keep, count, bad, rows_weight, lse)
         rows = xp.zeros_like(lse)
         for start, stop, h, w, dz in self._logit_gradients(inputs, saved, factor):
             tangent = xp.zeros_like(dz)

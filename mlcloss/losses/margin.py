@@ -52,7 +52,7 @@ _POSITIVE_SCORES_NEGATIVE_SCORES_MARGIN = Inputs(
     },
     bench=lambda b: (b.logits, b.multi_hot, {}),
 )
-def hinge_loss(scores, labels, /, *, margin=1.0, where=None, reduction="mean"):
+def hinge_loss(scores, labels, /, *, margin=1.0, where=None, sample_weight=None, reduction="mean"):
     r"""Hinge loss :math:`\max(0, m - y\, s)` with labels :math:`y = \pm 1`, elementwise.
 
     With scores :math:`s` (``scores``), labels :math:`y` (``labels``) and
@@ -107,7 +107,9 @@ def hinge_loss(scores, labels, /, *, margin=1.0, where=None, reduction="mean"):
     >>> mlcloss.hinge_loss(np.array([2.0, 0.5, -0.3]), np.array([1, 1, -1]), reduction="sum")
     np.float64(1.2)
     """
-    return _signed_margin_loss(_HINGE_ROWS, scores, labels, margin, where, reduction)
+    return _signed_margin_loss(
+        _HINGE_ROWS, scores, labels, margin, where, reduction, sample_weight=sample_weight
+    )
 
 
 def _hinge_values(xp, backend, s, y, *, margin):
@@ -135,7 +137,9 @@ _HINGE_ROWS = elementwise_rows(_hinge_values, saved_slope)
     },
     bench=lambda b: (b.logits, b.multi_hot > 0, {}),
 )
-def squared_hinge_loss(scores, labels, /, *, margin=1.0, where=None, reduction="mean"):
+def squared_hinge_loss(
+    scores, labels, /, *, margin=1.0, where=None, sample_weight=None, reduction="mean"
+):
     r"""Squared hinge loss :math:`\max(0, m - y\, s)^2` with labels :math:`y = \pm 1`, elementwise.
 
     With scores :math:`s` (``scores``), labels :math:`y` (``labels``) and
@@ -188,7 +192,9 @@ def squared_hinge_loss(scores, labels, /, *, margin=1.0, where=None, reduction="
     ...                            reduction="none")
     array([0.  , 0.25, 0.49])
     """
-    return _signed_margin_loss(_SQUARED_HINGE_ROWS, scores, labels, margin, where, reduction)
+    return _signed_margin_loss(
+        _SQUARED_HINGE_ROWS, scores, labels, margin, where, reduction, sample_weight=sample_weight
+    )
 
 
 def _squared_hinge_values(xp, backend, s, y, *, margin):
@@ -215,7 +221,7 @@ _SQUARED_HINGE_ROWS = elementwise_rows(_squared_hinge_values, saved_slope)
     },
     bench=lambda b: (b.logits, b.multi_hot > 0, {}),
 )
-def perceptron_loss(scores, labels, /, *, where=None, reduction="mean"):
+def perceptron_loss(scores, labels, /, *, where=None, sample_weight=None, reduction="mean"):
     r"""Perceptron loss :math:`\max(0, -y\, s)` with labels :math:`y = \pm 1`, elementwise.
 
     The hinge of :func:`hinge_loss` with margin 0: with scores :math:`s`
@@ -262,7 +268,9 @@ def perceptron_loss(scores, labels, /, *, where=None, reduction="mean"):
     ...                         reduction="none")
     array([0. , 0.5, 0. ])
     """
-    return _signed_margin_loss(_HINGE_ROWS, scores, labels, 0.0, where, reduction)
+    return _signed_margin_loss(
+        _HINGE_ROWS, scores, labels, 0.0, where, reduction, sample_weight=sample_weight
+    )
 
 
 @declare(
@@ -280,7 +288,7 @@ def perceptron_loss(scores, labels, /, *, where=None, reduction="mean"):
     bench=lambda b: (b.logits, b.multi_hot > 0, {}),
     timed_against={"torch": lambda m, x, t: m.F.soft_margin_loss(x, 2 * t.float() - 1)},
 )
-def soft_margin_loss(scores, labels, /, *, where=None, reduction="mean"):
+def soft_margin_loss(scores, labels, /, *, where=None, sample_weight=None, reduction="mean"):
     r"""Soft-margin (logistic) loss :math:`\log(1 + e^{-y s})` with labels :math:`y = \pm 1`.
 
     With scores :math:`s` (``scores``) and labels :math:`y` (``labels``),
@@ -325,7 +333,9 @@ def soft_margin_loss(scores, labels, /, *, where=None, reduction="mean"):
     ...                          reduction="none").round(4)
     array([0.1269, 0.6931, 0.5544])
     """
-    return _signed_margin_loss(_SOFT_MARGIN_ROWS, scores, labels, _NO_MARGIN, where, reduction)
+    return _signed_margin_loss(
+        _SOFT_MARGIN_ROWS, scores, labels, _NO_MARGIN, where, reduction, sample_weight=sample_weight
+    )
 
 
 def _soft_margin_values(xp, backend, s, y):
@@ -355,7 +365,9 @@ _SOFT_MARGIN_ROWS = elementwise_rows(_soft_margin_values, saved_slope)
     bench=lambda b: (b.logits, b.multi_hot > 0, {}),
     timed_against={"torch": lambda m, x, t: m.F.hinge_embedding_loss(x, 2 * t.float() - 1)},
 )
-def hinge_embedding_loss(distances, labels, /, *, margin=1.0, where=None, reduction="mean"):
+def hinge_embedding_loss(
+    distances, labels, /, *, margin=1.0, where=None, sample_weight=None, reduction="mean"
+):
     r"""Hinge embedding loss: the distance of similar pairs, the hinge of dissimilar ones.
 
     With distances :math:`d` (``distances``, for example :math:`\lVert a -
@@ -411,7 +423,14 @@ def hinge_embedding_loss(distances, labels, /, *, margin=1.0, where=None, reduct
     array([0.3, 0.6, 0. ])
     """
     return _signed_margin_loss(
-        _HINGE_EMBEDDING_ROWS, distances, labels, margin, where, reduction, name="distances"
+        _HINGE_EMBEDDING_ROWS,
+        distances,
+        labels,
+        margin,
+        where,
+        reduction,
+        name="distances",
+        sample_weight=sample_weight,
     )
 
 
@@ -441,7 +460,7 @@ _HINGE_EMBEDDING_ROWS = elementwise_rows(_hinge_embedding_values, saved_slope)
     },
     bench=lambda b: (b.logits, b.multi_hot, {}),
 )
-def sparsemax_loss(logits, labels, /, *, where=None, reduction="mean"):
+def sparsemax_loss(logits, labels, /, *, where=None, sample_weight=None, reduction="mean"):
     r"""Binary sparsemax loss: the Fenchel–Young loss of sparsemax on two classes, elementwise.
 
     With logits :math:`x` (``logits``), labels :math:`t \in \{0, 1\}`
@@ -507,7 +526,7 @@ def sparsemax_loss(logits, labels, /, *, where=None, reduction="mean"):
         )
     return finish(
         xp, backend, _SPARSEMAX_ROWS, logits, {"sign": 1 - 2 * t}, valid=valid, bad=bad,
-        reduction=reduction,
+        reduction=reduction, sample_weight=sample_weight,
     )  # fmt: skip
 
 
@@ -542,7 +561,9 @@ _SPARSEMAX_ROWS = elementwise_rows(_sparsemax_values, saved_slope)
     bench=lambda b: (b.logits, b.targets, b.multi_hot > 0, {}),
     timed_against={"torch": lambda m, x, x2, t: m.F.margin_ranking_loss(x, x2, 2 * t.float() - 1)},
 )
-def margin_ranking_loss(scores1, scores2, labels, /, *, margin=0.0, where=None, reduction="mean"):
+def margin_ranking_loss(
+    scores1, scores2, labels, /, *, margin=0.0, where=None, sample_weight=None, reduction="mean"
+):
     r"""Margin ranking loss :math:`\max(0, m - y\,(s_1 - s_2))`: which of two scores should lead.
 
     With the two scores :math:`s_1` (``scores1``) and :math:`s_2`
@@ -616,7 +637,7 @@ def margin_ranking_loss(scores1, scores2, labels, /, *, margin=0.0, where=None, 
         other = xp.where(valid, other, 0.0)  # a NaN second score in a dropped pair is never read
     return finish(
         xp, backend, _MARGIN_RANKING_ROWS, scores1, {"other": other, "y": y},
-        options={"margin": margin}, valid=valid, bad=bad, reduction=reduction,
+        options={"margin": margin}, valid=valid, bad=bad, reduction=reduction, sample_weight=sample_weight,
     )  # fmt: skip
 
 
@@ -631,7 +652,9 @@ def _margin_ranking_values(xp, backend, s, other, y, *, margin):
 _MARGIN_RANKING_ROWS = elementwise_rows(_margin_ranking_values, saved_slope, autodiff=AUTOGRAD)
 
 
-def _signed_margin_loss(rows, scores, labels, margin, where, reduction, *, name="scores"):
+def _signed_margin_loss(
+    rows, scores, labels, margin, where, reduction, *, sample_weight, name="scores"
+):
     """The frame of the elementwise losses on ±1 labels: inputs found and checked, labels
     mapped to ±1, ``margin`` (a number or an array; :data:`_NO_MARGIN` for a loss without one)
     checked, the rows reduced."""
@@ -650,7 +673,7 @@ def _signed_margin_loss(rows, scores, labels, margin, where, reduction, *, name=
         bad = poison_options(xp, backend, bad, margin)
     return finish(
         xp, backend, rows, scores, {"y": y}, options=options, valid=valid, bad=bad,
-        reduction=reduction,
+        reduction=reduction, sample_weight=sample_weight,
     )  # fmt: skip
 
 
@@ -671,7 +694,9 @@ _NO_MARGIN = object()  # soft_margin_loss takes no margin
     },
     bench=lambda b: (b.logits[:, :1], b.logits[:, 1:], {}),
 )
-def pairwise_hinge_loss(positive_scores, negative_scores, /, *, margin=1.0, reduction="mean"):
+def pairwise_hinge_loss(
+    positive_scores, negative_scores, /, *, margin=1.0, sample_weight=None, reduction="mean"
+):
     r"""Pairwise ranking hinge :math:`\max(0, m + s^- - s^+)`, broadcasting the two scores.
 
     Each positive score should beat its negative by the margin :math:`m`.
@@ -743,7 +768,7 @@ def pairwise_hinge_loss(positive_scores, negative_scores, /, *, margin=1.0, redu
     loss = poison_rows(
         xp, xp.where(violation > 0, violation, 0.0), poison_options(xp, backend, None, margin)
     )
-    return reduce(xp, loss, reduction)
+    return reduce(xp, loss, reduction, sample_weight=sample_weight)
 
 
 def _check_broadcast(a, b):

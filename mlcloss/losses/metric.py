@@ -162,6 +162,7 @@ def triplet_margin_loss(
     swap=False,
     eps_at="difference",
     axis=-1,
+    sample_weight=None,
     reduction="mean",
 ):
     r"""Triplet margin loss: each anchor nearer its positive than its negative by ``margin``.
@@ -266,7 +267,10 @@ def triplet_margin_loss(
     hinge = margin + gap
     loss = xp.where(hinge > 0, hinge, 0.0)
     return reduce(
-        xp, poison_rows(xp, loss, poison_options(xp, backend, None, margin, eps)), reduction
+        xp,
+        poison_rows(xp, loss, poison_options(xp, backend, None, margin, eps)),
+        reduction,
+        sample_weight=sample_weight,
     )
 
 
@@ -359,7 +363,9 @@ def _pml(m, name, **options):
     bench=lambda b: (b.logits, b.index % 32, {}),
     timed_against={"torch": lambda m, e, y: _pml(m, "ContrastiveLoss")(e, y)},
 )
-def contrastive_loss(embeddings, labels, /, *, pos_margin=0.0, neg_margin=1.0, reduction="mean"):
+def contrastive_loss(
+    embeddings, labels, /, *, pos_margin=0.0, neg_margin=1.0, sample_weight=None, reduction="mean"
+):
     r"""Contrastive loss (Hadsell et al. 2006): same-label pairs near, other pairs apart.
 
     With the unit rows :math:`\hat e_i = e_i / \max(\lVert e_i\rVert, 10^{-12})`
@@ -442,7 +448,7 @@ def contrastive_loss(embeddings, labels, /, *, pos_margin=0.0, neg_margin=1.0, r
     ) + xp.sum(neg_cost, axis=-1) / divisor(xp, neg_cost, count_where(xp, neg_cost > 0, dtype))
     rows = _rows(xp, per_anchor)
     bad = poison_options(xp, backend, None, pos_margin, neg_margin)
-    return reduce(xp, poison_rows(xp, rows, bad), reduction)
+    return reduce(xp, poison_rows(xp, rows, bad), reduction, sample_weight=sample_weight)
 
 
 @declare(
@@ -463,7 +469,7 @@ def contrastive_loss(embeddings, labels, /, *, pos_margin=0.0, neg_margin=1.0, r
         "jax": lambda m, e, y: m.optax.losses.ntxent(e, y),
     },
 )
-def ntxent_loss(embeddings, labels, /, *, temperature=0.07, reduction="mean"):
+def ntxent_loss(embeddings, labels, /, *, temperature=0.07, sample_weight=None, reduction="mean"):
     r"""NT-Xent (SimCLR, Chen et al. 2020): each positive against the anchor's negatives.
 
     With the cosines :math:`s_{ij} = \hat e_i \cdot \hat e_j / τ` of the
@@ -534,7 +540,10 @@ def ntxent_loss(embeddings, labels, /, *, temperature=0.07, reduction="mean"):
     count = count_where(xp, positive, e.dtype)
     rows = _rows(xp, xp.sum(cost, axis=-1), count)
     return reduce(
-        xp, poison_rows(xp, rows, poison_options(xp, backend, None, temperature)), reduction
+        xp,
+        poison_rows(xp, rows, poison_options(xp, backend, None, temperature)),
+        reduction,
+        sample_weight=sample_weight,
     )
 
 
@@ -552,7 +561,9 @@ def ntxent_loss(embeddings, labels, /, *, temperature=0.07, reduction="mean"):
     bench=lambda b: (b.logits, b.index % 32, {}),
     timed_against={"torch": lambda m, e, y: _pml(m, "SupConLoss")(e, y)},
 )
-def supervised_contrastive_loss(embeddings, labels, /, *, temperature=0.1, reduction="mean"):
+def supervised_contrastive_loss(
+    embeddings, labels, /, *, temperature=0.1, sample_weight=None, reduction="mean"
+):
     r"""Supervised contrastive loss (SupCon, Khosla et al. 2020): all positives of each anchor.
 
     With the cosines :math:`s_{ij} = \hat e_i \cdot \hat e_j / τ` of the
@@ -629,7 +640,10 @@ def supervised_contrastive_loss(embeddings, labels, /, *, temperature=0.1, reduc
     loss = xp.where(counted, lse - mean_positive, 0.0)
     rows = _rows(xp, loss, count_where(xp, loss > 0, dtype))
     return reduce(
-        xp, poison_rows(xp, rows, poison_options(xp, backend, None, temperature)), reduction
+        xp,
+        poison_rows(xp, rows, poison_options(xp, backend, None, temperature)),
+        reduction,
+        sample_weight=sample_weight,
     )
 
 
@@ -661,7 +675,9 @@ def supervised_contrastive_loss(embeddings, labels, /, *, temperature=0.1, reduc
         ),
     },
 )
-def info_nce_loss(queries, keys, /, *, temperature=0.07, symmetric=False, reduction="mean"):
+def info_nce_loss(
+    queries, keys, /, *, temperature=0.07, symmetric=False, sample_weight=None, reduction="mean"
+):
     r"""InfoNCE over a batch (CLIP, van den Oord et al. 2018): query i's positive is key i.
 
     With the cosines :math:`s_{ij} = \hat q_i \cdot \hat k_j / τ` of the
@@ -731,7 +747,10 @@ def info_nce_loss(queries, keys, /, *, temperature=0.07, symmetric=False, reduct
         lse = (lse + backend.logsumexp(s, 0)) / 2
     rows = lse - matched
     return reduce(
-        xp, poison_rows(xp, rows, poison_options(xp, backend, None, temperature)), reduction
+        xp,
+        poison_rows(xp, rows, poison_options(xp, backend, None, temperature)),
+        reduction,
+        sample_weight=sample_weight,
     )
 
 
@@ -797,7 +816,16 @@ def _trig(xp, margin, f):
     timed_against={"torch": lambda m, c, y: _pml_margin_peer(m, c, y, "arc")},
 )
 def margin_softmax_cross_entropy(
-    cosines, labels, /, *, scale=64.0, margin=None, kind="arc", axis=-1, reduction="mean"
+    cosines,
+    labels,
+    /,
+    *,
+    scale=64.0,
+    margin=None,
+    kind="arc",
+    axis=-1,
+    sample_weight=None,
+    reduction="mean",
 ):
     r"""Additive-margin softmax over cosines to class centres: ArcFace or CosFace.
 
@@ -895,4 +923,4 @@ def margin_softmax_cross_entropy(
     logits = scale * xp.where(t > 0, modified[..., None], c)
     loss = backend.logsumexp(logits, -1) - scale * modified
     bad = poison_options(xp, backend, bad, scale, margin)
-    return reduce(xp, poison_rows(xp, loss, bad), reduction)
+    return reduce(xp, poison_rows(xp, loss, bad), reduction, sample_weight=sample_weight)

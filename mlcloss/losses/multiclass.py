@@ -74,7 +74,9 @@ def _true_score(xp, x, hot):
     },
     bench=lambda b: (b.logits, b.index, {}),
 )
-def multiclass_hinge_loss(scores, labels, /, *, margin=1.0, axis=-1, reduction="mean"):
+def multiclass_hinge_loss(
+    scores, labels, /, *, margin=1.0, axis=-1, sample_weight=None, reduction="mean"
+):
     r"""Crammer–Singer multiclass hinge: the best wrong class must trail the true one by ``margin``.
 
     With scores :math:`s` (``scores``) over the classes of ``axis``, the
@@ -128,10 +130,12 @@ def multiclass_hinge_loss(scores, labels, /, *, margin=1.0, axis=-1, reduction="
     array([0.5, 3.5])
     """
     backend, (scores, labels, margin) = _SCORES_LABELS_MARGIN(scores, labels, margin)
-    return _crammer_singer(backend, scores, labels, margin, axis, reduction)
+    return _crammer_singer(
+        backend, scores, labels, margin, axis, reduction, sample_weight=sample_weight
+    )
 
 
-def _crammer_singer(backend, scores, labels, margin, axis, reduction):
+def _crammer_singer(backend, scores, labels, margin, axis, reduction, *, sample_weight):
     """max(0, max_{j≠y} s_j − s_y + m) per row, reduced: the difference taken before the
     margin is added, so a common offset of the scores (1e8 in float32) cannot round the
     margin away; one pass over the scores (a ``where`` and a ``max``), the rest per row."""
@@ -143,7 +147,12 @@ def _crammer_singer(backend, scores, labels, margin, axis, reduction):
     rival = xp.max(xp.where(hot, -math.inf, x), axis=-1)  # the best other class (-inf if none)
     violation = (rival - _true_score(xp, x, hot)) + margin
     loss = xp.where(violation > 0, violation, 0.0)
-    return reduce(xp, poison_rows(xp, loss, poison_options(xp, backend, bad, margin)), reduction)
+    return reduce(
+        xp,
+        poison_rows(xp, loss, poison_options(xp, backend, bad, margin)),
+        reduction,
+        sample_weight=sample_weight,
+    )
 
 
 @declare(
@@ -161,7 +170,7 @@ def _crammer_singer(backend, scores, labels, margin, axis, reduction):
     },
     bench=lambda b: (b.logits, b.index, {}),
 )
-def multiclass_perceptron_loss(scores, labels, /, *, axis=-1, reduction="mean"):
+def multiclass_perceptron_loss(scores, labels, /, *, axis=-1, sample_weight=None, reduction="mean"):
     r"""Multiclass perceptron loss :math:`\max_j s_j - s_y`: how far the true class trails the best.
 
     With scores :math:`s` (``scores``) over the classes of ``axis`` and the
@@ -210,7 +219,9 @@ def multiclass_perceptron_loss(scores, labels, /, *, axis=-1, reduction="mean"):
     array([0. , 2.5])
     """
     backend, (scores, labels) = _SCORES_LABELS(scores, labels)
-    return _crammer_singer(backend, scores, labels, 0.0, axis, reduction)
+    return _crammer_singer(
+        backend, scores, labels, 0.0, axis, reduction, sample_weight=sample_weight
+    )
 
 
 @declare(
@@ -240,7 +251,16 @@ def multiclass_perceptron_loss(scores, labels, /, *, axis=-1, reduction="mean"):
     timed_against={"torch": lambda m, x, t: m.F.multi_margin_loss(x, t)},
 )
 def multi_margin_loss(
-    scores, labels, /, *, p=1, margin=1.0, class_weights=None, axis=-1, reduction="mean"
+    scores,
+    labels,
+    /,
+    *,
+    p=1,
+    margin=1.0,
+    class_weights=None,
+    axis=-1,
+    sample_weight=None,
+    reduction="mean",
 ):
     r"""Weston–Watkins multiclass hinge: every wrong class must trail the true one by ``margin``.
 
@@ -314,7 +334,12 @@ def multi_margin_loss(
             xp, class_weights, name="class_weights", like=x, dtype=x.dtype, per_class_axis=-1
         )
         loss = loss * xp.sum(xp.where(hot, weights, 0.0), axis=-1)
-    return reduce(xp, poison_rows(xp, loss, poison_options(xp, backend, bad, margin)), reduction)
+    return reduce(
+        xp,
+        poison_rows(xp, loss, poison_options(xp, backend, bad, margin)),
+        reduction,
+        sample_weight=sample_weight,
+    )
 
 
 @declare(
@@ -331,7 +356,7 @@ def multi_margin_loss(
     },
     bench=lambda b: (b.logits, b.exactly(1), {}),
 )
-def categorical_hinge_loss(scores, labels, /, *, axis=-1, reduction="mean"):
+def categorical_hinge_loss(scores, labels, /, *, axis=-1, sample_weight=None, reduction="mean"):
     r"""Keras's categorical hinge: the best score off the labels against the score on them.
 
     With scores :math:`s` (``scores``) and labels :math:`t` (``labels``,
@@ -381,7 +406,9 @@ def categorical_hinge_loss(scores, labels, /, *, axis=-1, reduction="mean"):
     check_reduction(reduction)
     x, t, _, _ = dense_rows(xp, scores, labels, None, axis, names=("scores", "labels"))
     violation = (xp.max((1 - t) * x, axis=-1) - xp.sum(t * x, axis=-1)) + 1  # difference first
-    return reduce(xp, xp.where(violation > 0, violation, 0.0), reduction)
+    return reduce(
+        xp, xp.where(violation > 0, violation, 0.0), reduction, sample_weight=sample_weight
+    )
 
 
 @declare(
@@ -408,7 +435,15 @@ def categorical_hinge_loss(scores, labels, /, *, axis=-1, reduction="mean"):
     timed_against={"torch": lambda m, x, t: m.F.multilabel_soft_margin_loss(x, t)},
 )
 def multilabel_soft_margin_loss(
-    logits, labels, /, *, class_weights=None, axis=-1, where=None, reduction="mean"
+    logits,
+    labels,
+    /,
+    *,
+    class_weights=None,
+    axis=-1,
+    where=None,
+    sample_weight=None,
+    reduction="mean",
 ):
     r"""torch's multi-label soft margin: sigmoid cross-entropy averaged over each row's classes.
 
@@ -476,11 +511,18 @@ def multilabel_soft_margin_loss(
             xp, class_weights, name="class_weights", like=x, dtype=dtype, per_class_axis=-1
         )
     if valid is None:
-        return reduce(xp, poison_rows(xp, xp.sum(terms, axis=-1) / x.shape[-1], bad), reduction)
+        return reduce(
+            xp,
+            poison_rows(xp, xp.sum(terms, axis=-1) / x.shape[-1], bad),
+            reduction,
+            sample_weight=sample_weight,
+        )
     classes = xp.sum(xp.astype(valid, dtype), axis=-1)
     rows = xp.sum(xp.where(valid, terms, 0.0), axis=-1) / xp.where(classes > 0, classes, 1.0)
     count = count_where(xp, classes > 0, dtype)
-    return reduce(xp, poison_rows(xp, rows, bad), reduction, count=count)
+    return reduce(
+        xp, poison_rows(xp, rows, bad), reduction, count=count, sample_weight=sample_weight
+    )
 
 
 @declare(
@@ -497,7 +539,7 @@ def multilabel_soft_margin_loss(
     },
     bench=lambda b: (b.logits, b.index, {}),
 )
-def multiclass_sparsemax_loss(scores, labels, /, *, axis=-1, reduction="mean"):
+def multiclass_sparsemax_loss(scores, labels, /, *, axis=-1, sample_weight=None, reduction="mean"):
     r"""Sparsemax loss: the Fenchel–Young loss of sparsemax, whose gradient is :math:`\operatorname{sparsemax}(s) - e_y`.
 
     With scores :math:`s` (``scores``) over the classes of ``axis``, the
@@ -558,7 +600,15 @@ def multiclass_sparsemax_loss(scores, labels, /, *, axis=-1, reduction="mean"):
     check_reduction(reduction)
     _, t, bad = index_rows(xp, backend, scores, labels, axis)
     return reduced(
-        xp, backend, _SPARSEMAX_ROWS, scores, {"t": t}, axis=axis, reduction=reduction, bad=bad
+        xp,
+        backend,
+        _SPARSEMAX_ROWS,
+        scores,
+        {"t": t},
+        axis=axis,
+        reduction=reduction,
+        bad=bad,
+        sample_weight=sample_weight,
     )
 
 
@@ -604,7 +654,7 @@ _SPARSEMAX_ROWS = Rows(_sparsemax_values, _sparsemax_gradient)
     bench=lambda b: (b.logits[:, :64], b.index_lists(min(64, b.classes)), {}),  # O(C²) a row
     timed_against={"torch": lambda m, x, t: m.F.multilabel_margin_loss(x, t)},
 )
-def multilabel_margin_loss(scores, labels, /, *, axis=-1, reduction="mean"):
+def multilabel_margin_loss(scores, labels, /, *, axis=-1, sample_weight=None, reduction="mean"):
     r"""torch's multi-label margin loss: every listed class must beat every unlisted one by 1.
 
     With scores :math:`s` (``scores``) over the :math:`C` classes of
@@ -687,4 +737,4 @@ def multilabel_margin_loss(scores, labels, /, *, axis=-1, reduction="mean"):
     margins = (x[..., None, :] - listed_scores[..., :, None]) + 1  # [..., k, i], difference first
     counted = listed[..., :, None] & ~target[..., None, :]
     loss = xp.sum(xp.where(counted & (margins > 0), margins, 0.0), axis=(-2, -1)) / classes
-    return reduce(xp, poison_rows(xp, loss, bad), reduction)
+    return reduce(xp, poison_rows(xp, loss, bad), reduction, sample_weight=sample_weight)

@@ -92,6 +92,7 @@ def multilabel_categorical_crossentropy(
     label_smoothing=0.0,
     axis=-1,
     where=None,
+    sample_weight=None,
     reduction="mean",
 ):
     r"""Multi-label categorical cross-entropy (ZLPR), hard or soft labels.
@@ -240,6 +241,7 @@ def multilabel_categorical_crossentropy(
         axis=axis,
         reduction=reduction,
         bad=bad,
+        sample_weight=sample_weight,
     )
 
 
@@ -317,7 +319,16 @@ _SOFT_ROWS = Rows(_soft_values, _soft_gradient)
     timed_against={"torch": lambda m, x, t: m.seeds_sparse(x, t)},
 )
 def sparse_multilabel_categorical_crossentropy(
-    logits, labels, /, *, threshold=0.0, ignore_index=None, axis=-1, where=None, reduction="mean"
+    logits,
+    labels,
+    /,
+    *,
+    threshold=0.0,
+    ignore_index=None,
+    axis=-1,
+    where=None,
+    sample_weight=None,
+    reduction="mean",
 ):
     r"""Multi-label categorical cross-entropy with labels given as class indices.
 
@@ -445,6 +456,7 @@ def sparse_multilabel_categorical_crossentropy(
         axis=axis,
         reduction=reduction,
         bad=bad,
+        sample_weight=sample_weight,
     )
 
 
@@ -493,7 +505,9 @@ _SPARSE_ROWS = Rows(_sparse_values, _sparse_gradient)
     bench=lambda b: (b.spans(b.logits), b.spans(b.multi_hot), {}),
     timed_against={"torch": lambda m, x, t: m.seeds_dense(t.flatten(2).float(), x.flatten(2))},
 )
-def global_pointer_crossentropy(logits, labels, /, *, mask=None, sparse=False, reduction="mean"):
+def global_pointer_crossentropy(
+    logits, labels, /, *, mask=None, sparse=False, sample_weight=None, reduction="mean"
+):
     r"""ZLPR loss for GlobalPointer span classification (nested / flat NER).
 
     GlobalPointer scores every span (start ``i``, end ``j``) of a sequence
@@ -599,7 +613,11 @@ def global_pointer_crossentropy(logits, labels, /, *, mask=None, sparse=False, r
     if not sparse:
         check_same_shape(logits, labels, names=("logits", "labels"))
         return multilabel_categorical_crossentropy(
-            flat_logits, xp.reshape(labels, (batch, heads, spans)), where=valid, reduction=reduction
+            flat_logits,
+            xp.reshape(labels, (batch, heads, spans)),
+            where=valid,
+            reduction=reduction,
+            sample_weight=sample_weight,
         )
 
     check_index_dtype(xp, labels)
@@ -621,7 +639,12 @@ def global_pointer_crossentropy(logits, labels, /, *, mask=None, sparse=False, r
     # padding -> -1 (ignored); spans outside the sequence -> an out-of-range index
     index = xp.where(padding, -1, xp.where(outside, spans, start * length + end))
     return sparse_multilabel_categorical_crossentropy(
-        flat_logits, index, ignore_index=-1, where=valid, reduction=reduction
+        flat_logits,
+        index,
+        ignore_index=-1,
+        where=valid,
+        reduction=reduction,
+        sample_weight=sample_weight,
     )
 
 

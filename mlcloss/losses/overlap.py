@@ -229,7 +229,7 @@ def _ratio(xp, numerator, denominator, empty, nr, dr):
     return xp.where(empty, xp.ones_like(numerator), numerator / safe)
 
 
-def _finish(xp, backend, loss, kept, bad, reduction, *, class_weights, options):
+def _finish(xp, backend, loss, kept, bad, reduction, *, sample_weight, class_weights, options):
     """``loss`` weighted by ``class_weights``, poisoned where ``bad`` (or an option is), reduced;
     the overlaps with no entry kept cost 0 and leave the mean."""
     count = None
@@ -250,6 +250,7 @@ def _finish(xp, backend, loss, kept, bad, reduction, *, class_weights, options):
         poison_rows(xp, loss, poison_options(xp, backend, bad, *options)),
         reduction,
         count=count,
+        sample_weight=sample_weight,
     )
 
 
@@ -329,6 +330,7 @@ def dice_loss(
     squared_pred=False,
     class_weights=None,
     where=None,
+    sample_weight=None,
     reduction="mean",
 ):
     r"""Soft Dice loss: one minus twice the intersection over the summed sizes, per overlap.
@@ -445,6 +447,7 @@ def dice_loss(
         reduction,
         class_weights=class_weights,
         options=(nr, dr),
+        sample_weight=sample_weight,
     )
 
 
@@ -491,6 +494,7 @@ def jaccard_loss(
     squared_pred=False,
     class_weights=None,
     where=None,
+    sample_weight=None,
     reduction="mean",
 ):
     r"""Soft Jaccard (IoU) loss: one minus the intersection over the union, per overlap.
@@ -602,6 +606,7 @@ def jaccard_loss(
         reduction,
         class_weights=class_weights,
         options=(nr, dr),
+        sample_weight=sample_weight,
     )
 
 
@@ -654,6 +659,7 @@ def tversky_loss(
     smooth_dr=1e-5,
     class_weights=None,
     where=None,
+    sample_weight=None,
     reduction="mean",
 ):
     r"""Tversky loss: false positives weighed by ``alpha``, false negatives by ``beta``; focal by ``gamma``.
@@ -793,6 +799,7 @@ def tversky_loss(
         reduction,
         class_weights=class_weights,
         options=(nr, dr, alpha, beta, gamma),
+        sample_weight=sample_weight,
     )
 
 
@@ -837,6 +844,7 @@ def generalized_dice_loss(
     smooth_nr=1e-5,
     smooth_dr=1e-5,
     where=None,
+    sample_weight=None,
     reduction="mean",
 ):
     r"""Generalized Dice loss: the classes' overlaps added with weights 1 / (label mass)².
@@ -959,6 +967,7 @@ def generalized_dice_loss(
         reduction,
         class_weights=None,
         options=(nr, dr),
+        sample_weight=sample_weight,
     )
 
 

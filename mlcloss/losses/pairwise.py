@@ -54,7 +54,16 @@ _SIMILARITIES_LABELS_WHERE = Inputs("similarities", "labels", optional=("where",
     bench=lambda b: (b.logits, b.multi_hot, {}),
 )
 def unified_pairwise_loss(
-    logits, labels, /, *, scale=1.0, margin=0.0, axis=-1, where=None, reduction="mean"
+    logits,
+    labels,
+    /,
+    *,
+    scale=1.0,
+    margin=0.0,
+    axis=-1,
+    where=None,
+    sample_weight=None,
+    reduction="mean",
 ):
     r"""The unified pairwise loss: every positive above every negative by a margin.
 
@@ -149,6 +158,7 @@ def unified_pairwise_loss(
         axis=axis,
         reduction=reduction,
         bad=bad,
+        sample_weight=sample_weight,
     )
 
 
@@ -179,7 +189,16 @@ def _unified_scores(xp, backend, x, *, scale, margin):
     bench=lambda b: (b.similarities, b.multi_hot, {}),
 )
 def circle_loss(
-    similarities, labels, /, *, scale=80.0, margin=0.4, axis=-1, where=None, reduction="mean"
+    similarities,
+    labels,
+    /,
+    *,
+    scale=80.0,
+    margin=0.4,
+    axis=-1,
+    where=None,
+    sample_weight=None,
+    reduction="mean",
 ):
     r"""Circle loss on similarity scores (e.g. cosine similarities in [−1, 1]).
 
@@ -287,6 +306,7 @@ def circle_loss(
         axis=axis,
         reduction=reduction,
         bad=bad,
+        sample_weight=sample_weight,
     )
 
 

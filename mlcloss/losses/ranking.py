@@ -114,7 +114,7 @@ def _pairs(xp, a):
     timed_against={"jax": lambda m, s, y: m.rax.pairwise_logistic_loss(s, y)},
 )
 def pairwise_logistic_loss(
-    scores, labels, /, *, weights=None, axis=-1, where=None, reduction="mean"
+    scores, labels, /, *, weights=None, axis=-1, where=None, sample_weight=None, reduction="mean"
 ):
     r"""Pairwise logistic (RankNet) loss: softplus of each wrongly ordered score gap.
 
@@ -194,7 +194,9 @@ def pairwise_logistic_loss(
     if w is not None:
         terms = terms * xp.expand_dims(w, axis=-1)
     loss = xp.sum(xp.sum(terms, axis=-1), axis=-1)
-    return reduce(xp, loss, reduction, count=count_where(xp, pair, x.dtype))
+    return reduce(
+        xp, loss, reduction, count=count_where(xp, pair, x.dtype), sample_weight=sample_weight
+    )
 
 
 @declare(
@@ -227,6 +229,7 @@ def listwise_softmax_loss(
     weights=None,
     axis=-1,
     where=None,
+    sample_weight=None,
     reduction="mean",
 ):
     r"""Listwise softmax loss: cross-entropy of the labels against the softmax of the scores.
@@ -314,7 +317,9 @@ def listwise_softmax_loss(
         present = present & valid
     terms = xp.where(present, -t * xp.where(present, log_p, 0.0), 0.0)
     loss = xp.sum(terms, axis=-1)
-    return reduce(xp, loss, reduction, count=_list_count(xp, valid, x.dtype))
+    return reduce(
+        xp, loss, reduction, count=_list_count(xp, valid, x.dtype), sample_weight=sample_weight
+    )
 
 
 def _normalized(xp, t, valid):
@@ -345,7 +350,7 @@ def _normalized(xp, t, valid):
     bench=lambda b: (b.logits, b.rng.integers(0, 5, b.logits.shape).astype("float32"), {}),
     timed_against={"jax": lambda m, s, y: m.rax.listmle_loss(s, y)},
 )
-def listmle_loss(scores, labels, /, *, axis=-1, where=None, reduction="mean"):
+def listmle_loss(scores, labels, /, *, axis=-1, where=None, sample_weight=None, reduction="mean"):
     r"""ListMLE loss: the negative Plackett–Luce log-likelihood of the order of the labels.
 
     For each list, sort its kept items by decreasing label (``labels``),
@@ -421,7 +426,9 @@ def listmle_loss(scores, labels, /, *, axis=-1, where=None, reduction="mean"):
     lse = _suffix_logsumexp(xp, z)
     terms = xp.where(live, lse - xp.where(live, z, 0.0), 0.0)
     loss = xp.sum(terms, axis=-1)
-    return reduce(xp, loss, reduction, count=_list_count(xp, valid, x.dtype))
+    return reduce(
+        xp, loss, reduction, count=_list_count(xp, valid, x.dtype), sample_weight=sample_weight
+    )
 
 
 def _suffix_logsumexp(xp, z):
@@ -472,7 +479,16 @@ def _logaddexp(xp, a, b):
     timed_against={"jax": lambda m, s, y: _rax_approx_ndcg(m.rax, s, y)},
 )
 def approx_ndcg_loss(
-    scores, labels, /, *, temperature=1.0, weights=None, axis=-1, where=None, reduction="mean"
+    scores,
+    labels,
+    /,
+    *,
+    temperature=1.0,
+    weights=None,
+    axis=-1,
+    where=None,
+    sample_weight=None,
+    reduction="mean",
 ):
     r"""ApproxNDCG loss: minus NDCG, with each rank a sum of sigmoids of score gaps.
 
@@ -567,7 +583,9 @@ def approx_ndcg_loss(
     ideal = _ideal_dcg(xp, gains, valid)
     loss = -dcg / xp.where(ideal == 0, 1.0, ideal)
     loss = poison_rows(xp, loss, poison_options(xp, backend, None, temperature))
-    return reduce(xp, loss, reduction, count=_list_count(xp, valid, x.dtype))
+    return reduce(
+        xp, loss, reduction, count=_list_count(xp, valid, x.dtype), sample_weight=sample_weight
+    )
 
 
 def _ideal_dcg(xp, gains, valid):

@@ -33,7 +33,16 @@ _INPUTS = Inputs("predictions", "targets", optional=("where",))
 
 
 def _regression(
-    rows, predictions, targets, where, reduction, *, inputs=_INPUTS, option=None, bounds=None
+    rows,
+    predictions,
+    targets,
+    where,
+    reduction,
+    *,
+    sample_weight,
+    inputs=_INPUTS,
+    option=None,
+    bounds=None,
 ):
     """The reduced elementwise ``rows`` of a regression loss. ``option``: ``(name, value)`` of
     its one hyper-parameter (read by ``inputs``), checked by ``check_number`` with ``bounds``."""
@@ -58,6 +67,7 @@ def _regression(
         valid=valid,
         bad=bad,
         reduction=reduction,
+        sample_weight=sample_weight,
     )
 
 
@@ -83,7 +93,7 @@ def _regression(
         "tensorflow": lambda m, x, t: m.tf.square(x - t),
     },
 )
-def squared_error(predictions, targets, /, *, where=None, reduction="mean"):
+def squared_error(predictions, targets, /, *, where=None, sample_weight=None, reduction="mean"):
     r"""Squared error :math:`(\hat y - y)^2`, elementwise.
 
     With predictions :math:`\hat y` (``predictions``) and targets :math:`y`
@@ -132,7 +142,7 @@ def squared_error(predictions, targets, /, *, where=None, reduction="mean"):
     >>> mlcloss.squared_error(predictions, targets, where=np.array([True, True, False]))
     np.float64(0.5)
     """
-    return _regression(_ROWS, predictions, targets, where, reduction)
+    return _regression(_ROWS, predictions, targets, where, reduction, sample_weight=sample_weight)
 
 
 def _values(xp, backend, x, y):
@@ -161,7 +171,7 @@ _ROWS = elementwise_rows(_values, saved_slope)
     bench=lambda b: (b.logits, b.targets, {}),
     timed_against={"torch": lambda m, x, t: m.F.l1_loss(x, t)},
 )
-def absolute_error(predictions, targets, /, *, where=None, reduction="mean"):
+def absolute_error(predictions, targets, /, *, where=None, sample_weight=None, reduction="mean"):
     r"""Absolute error :math:`|\hat y - y|`, elementwise (the L1 loss).
 
     With predictions :math:`\hat y` (``predictions``) and targets :math:`y`
@@ -208,7 +218,9 @@ def absolute_error(predictions, targets, /, *, where=None, reduction="mean"):
     >>> mlcloss.absolute_error(predictions, targets, reduction="none")
     array([0., 1., 2.])
     """
-    return _regression(_ABSOLUTE_ROWS, predictions, targets, where, reduction)
+    return _regression(
+        _ABSOLUTE_ROWS, predictions, targets, where, reduction, sample_weight=sample_weight
+    )
 
 
 def _absolute_values(xp, backend, x, y):
@@ -242,7 +254,9 @@ _ABSOLUTE_ROWS = elementwise_rows(_absolute_values, saved_slope)
         "jax": lambda m, x, t: m.optax.huber_loss(x, t),
     },
 )
-def huber_loss(predictions, targets, /, *, delta=1.0, where=None, reduction="mean"):
+def huber_loss(
+    predictions, targets, /, *, delta=1.0, where=None, sample_weight=None, reduction="mean"
+):
     r"""Huber loss: quadratic for small errors, linear beyond ``delta``, elementwise.
 
     With :math:`d = \hat y - y` (``predictions`` minus ``targets``) and
@@ -305,6 +319,7 @@ def huber_loss(predictions, targets, /, *, delta=1.0, where=None, reduction="mea
         inputs=_HUBER,
         option=("delta", delta),
         bounds={"low": 0.0, "low_open": True},
+        sample_weight=sample_weight,
     )
 
 
@@ -348,7 +363,9 @@ _HUBER_ROWS = elementwise_rows(_huber_values, saved_slope)
     bench=lambda b: (b.logits, b.targets, {}),
     timed_against={"torch": lambda m, x, t: m.F.smooth_l1_loss(x, t)},
 )
-def smooth_l1_loss(predictions, targets, /, *, beta=1.0, where=None, reduction="mean"):
+def smooth_l1_loss(
+    predictions, targets, /, *, beta=1.0, where=None, sample_weight=None, reduction="mean"
+):
     r"""Smooth L1 loss: quadratic within ``beta`` of the target, the absolute error beyond.
 
     With :math:`d = \hat y - y` (``predictions`` minus ``targets``) and
@@ -409,6 +426,7 @@ def smooth_l1_loss(predictions, targets, /, *, beta=1.0, where=None, reduction="
         inputs=_SMOOTH_L1,
         option=("beta", beta),
         bounds={"low": 0.0},
+        sample_weight=sample_weight,
     )
 
 
@@ -456,7 +474,7 @@ _SMOOTH_L1_ROWS = elementwise_rows(_smooth_l1_values, saved_slope)
     bench=lambda b: (b.logits, b.targets, {}),
     timed_against={"jax": lambda m, x, t: m.optax.log_cosh(x, t)},
 )
-def log_cosh_loss(predictions, targets, /, *, where=None, reduction="mean"):
+def log_cosh_loss(predictions, targets, /, *, where=None, sample_weight=None, reduction="mean"):
     r"""Log-cosh loss :math:`\log\cosh(\hat y - y)`, elementwise, exact up to the float maximum.
 
     With :math:`d = \hat y - y` (``predictions`` minus ``targets``) it is
@@ -511,7 +529,9 @@ def log_cosh_loss(predictions, targets, /, *, where=None, reduction="mean"):
     >>> float(mlcloss.log_cosh_loss(np.array([-1e308]), np.array([0.0])))
     1e+308
     """
-    return _regression(_LOG_COSH_ROWS, predictions, targets, where, reduction)
+    return _regression(
+        _LOG_COSH_ROWS, predictions, targets, where, reduction, sample_weight=sample_weight
+    )
 
 
 def _log_cosh_values(xp, backend, x, y):
@@ -551,7 +571,9 @@ _EPSILON = 1e-7  # Keras's backend.epsilon(), the floor of both Keras losses bel
     },
     bench=lambda b: (b.logits, b.targets, {}),
 )
-def absolute_percentage_error(predictions, targets, /, *, where=None, reduction="mean"):
+def absolute_percentage_error(
+    predictions, targets, /, *, where=None, sample_weight=None, reduction="mean"
+):
     r"""Absolute percentage error :math:`100\,|\hat y - y| / \max(|y|, ε)`, elementwise.
 
     With predictions :math:`\hat y` (``predictions``), targets :math:`y`
@@ -595,7 +617,9 @@ def absolute_percentage_error(predictions, targets, /, *, where=None, reduction=
     >>> mlcloss.absolute_percentage_error(predictions, targets, reduction="none").round(4)
     array([10., 25.,  0.])
     """
-    return _regression(_PERCENTAGE_ROWS, predictions, targets, where, reduction)
+    return _regression(
+        _PERCENTAGE_ROWS, predictions, targets, where, reduction, sample_weight=sample_weight
+    )
 
 
 def _percentage_values(xp, backend, x, y):
@@ -622,7 +646,7 @@ _PERCENTAGE_ROWS = elementwise_rows(_percentage_values, saved_slope)
     },
     bench=lambda b: (b.probs, b.targets, {}),
 )
-def squared_log_error(predictions, targets, /, *, where=None, reduction="mean"):
+def squared_log_error(predictions, targets, /, *, where=None, sample_weight=None, reduction="mean"):
     r"""Squared logarithmic error :math:`(\log(1 + \hat y) - \log(1 + y))^2`, elementwise.
 
     With predictions :math:`\hat y` (``predictions``) and targets :math:`y`
@@ -671,7 +695,9 @@ def squared_log_error(predictions, targets, /, *, where=None, reduction="mean"):
     >>> mlcloss.squared_log_error(predictions, targets, reduction="none").round(4)
     array([0.    , 1.    , 5.3019])
     """
-    return _regression(_SQUARED_LOG_ROWS, predictions, targets, where, reduction)
+    return _regression(
+        _SQUARED_LOG_ROWS, predictions, targets, where, reduction, sample_weight=sample_weight
+    )
 
 
 def _squared_log_values(xp, backend, x, y):

@@ -46,7 +46,9 @@ _LOGITS_LABELS_Q = Inputs("logits", "labels", optional=("q",))
     bench=lambda b: (b.logits, b.probs, {}),
     timed_against={"jax": lambda m, x, t: m.optax.losses.poly_loss_cross_entropy(x, t)},
 )
-def poly1_cross_entropy(logits, labels, /, *, epsilon=2.0, axis=-1, where=None, reduction="mean"):
+def poly1_cross_entropy(
+    logits, labels, /, *, epsilon=2.0, axis=-1, where=None, sample_weight=None, reduction="mean"
+):
     r"""Poly-1 loss: softmax cross-entropy plus :math:`ε\,(1 - p_t)`.
 
     With :math:`p = \operatorname{softmax}(s)` of the logits :math:`s`
@@ -131,7 +133,7 @@ def poly1_cross_entropy(logits, labels, /, *, epsilon=2.0, axis=-1, where=None, 
     loss = cross_entropy + epsilon * one_minus_pt
     count = None if valid is None else count_where(xp, xp.any(valid, axis=-1), dtype)
     loss = poison_rows(xp, loss, poison_options(xp, backend, bad, epsilon))
-    return reduce(xp, loss, reduction, count=count)
+    return reduce(xp, loss, reduction, count=count, sample_weight=sample_weight)
 
 
 @declare(
@@ -152,7 +154,9 @@ def poly1_cross_entropy(logits, labels, /, *, epsilon=2.0, axis=-1, where=None, 
     },
     bench=lambda b: (b.logits, b.index, {}),
 )
-def generalized_cross_entropy(logits, labels, /, *, q=0.5, axis=-1, reduction="mean"):
+def generalized_cross_entropy(
+    logits, labels, /, *, q=0.5, axis=-1, sample_weight=None, reduction="mean"
+):
     r"""Generalized cross-entropy :math:`(1 - p_y^q)/q`: between cross-entropy and MAE, robust to noise.
 
     With :math:`p = \operatorname{softmax}(s)` of the logits :math:`s`
@@ -224,7 +228,12 @@ def generalized_cross_entropy(logits, labels, /, *, q=0.5, axis=-1, reduction="m
     # p_y > ½: log p_y = log1p(−(1 − p_y)), exact where the log-softmax rounds toward 0
     log_p_true = xp.where(rest < 0.5, xp.log1p(-xp.where(rest < 0.5, rest, 0.0)), picked)
     loss = -xp.expm1(q * log_p_true) / q
-    return reduce(xp, poison_rows(xp, loss, poison_options(xp, backend, bad, q)), reduction)
+    return reduce(
+        xp,
+        poison_rows(xp, loss, poison_options(xp, backend, bad, q)),
+        reduction,
+        sample_weight=sample_weight,
+    )
 
 
 def _mass_off_labels(xp, backend, x, t, valid):

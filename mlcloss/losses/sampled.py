@@ -80,6 +80,7 @@ def sampled_softmax_loss(
     subtract_log_q=True,
     label_smoothing=0.0,
     seed=None,
+    sample_weight=None,
     reduction="mean",
 ):
     r"""Sampled softmax cross-entropy: a softmax over the true and the sampled classes only.
@@ -197,7 +198,7 @@ def sampled_softmax_loss(
         if remove_accidental_hits:
             smoothing["where"] = logits != -xp.inf
     loss = softmax_cross_entropy(logits, targets, reduction="none", **smoothing)
-    return reduce(xp, poison_rows(xp, loss, bad), reduction)
+    return reduce(xp, poison_rows(xp, loss, bad), reduction, sample_weight=sample_weight)
 
 
 @declare(
@@ -222,6 +223,7 @@ def nce_loss(
     sampled_values=None,
     remove_accidental_hits=False,
     seed=None,
+    sample_weight=None,
     reduction="mean",
 ):
     r"""Noise-contrastive estimation: a logistic loss telling the true classes from the sampled.
@@ -323,7 +325,7 @@ def nce_loss(
         reduction=reduction,
     )
     loss = xp.sum(sigmoid_cross_entropy(logits, targets, reduction="none"), axis=-1)
-    return reduce(xp, poison_rows(xp, loss, bad), reduction)
+    return reduce(xp, poison_rows(xp, loss, bad), reduction, sample_weight=sample_weight)
 
 
 def _sampled_logits(

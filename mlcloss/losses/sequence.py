@@ -96,6 +96,7 @@ def ctc_loss(
     blank=0,
     zero_infinity=False,
     time_major=True,
+    sample_weight=None,
     reduction="mean",
 ):
     r"""Connectionist temporal classification: −log of the probability of every alignment.
@@ -234,8 +235,9 @@ def ctc_loss(
         loss = loss[0]
     if reduction == "mean":
         per_label = cast(xp, xp.maximum(label_lengths, xp.ones_like(label_lengths)), dtype)
-        return reduce(xp, loss / (per_label[0] if unbatched else per_label), "mean")
-    return reduce(xp, loss, reduction)
+        loss = loss / (per_label[0] if unbatched else per_label)
+        return reduce(xp, loss, "mean", sample_weight=sample_weight)
+    return reduce(xp, loss, reduction, sample_weight=sample_weight)
 
 
 def _ctc_nll(xp, backend, lp, labels, in_label, input_lengths, label_lengths, blank):
@@ -366,6 +368,7 @@ def crf_loss(
     end_transitions=None,
     mask=None,
     time_major=False,
+    sample_weight=None,
     reduction="mean",
 ):
     r"""Linear-chain CRF: the negated log-likelihood of the gold tag sequence.
@@ -473,7 +476,7 @@ def crf_loss(
     gold = _gold_score(xp, e, safe, kept_float, transitions, start, end)
     log_z = _log_partition(xp, backend, e, kept, transitions, start, end)
     loss = poison_rows(xp, log_z - gold, bad)
-    return reduce(xp, loss, reduction)
+    return reduce(xp, loss, reduction, sample_weight=sample_weight)
 
 
 def _crf_inputs(xp, backend, emissions, transitions, start, end, mask, *, time_major):

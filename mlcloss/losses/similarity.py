@@ -57,7 +57,9 @@ def _vectors(xp, a, b, where, axis, *, names):
     bench=lambda b: (b.logits, b.targets, {}),
     timed_against={"jax": lambda m, x, t: m.optax.losses.cosine_distance(x, t, epsilon=1e-12)},
 )
-def cosine_distance(predictions, targets, /, *, eps=1e-12, axis=-1, where=None, reduction="mean"):
+def cosine_distance(
+    predictions, targets, /, *, eps=1e-12, axis=-1, where=None, sample_weight=None, reduction="mean"
+):
     r"""Cosine distance :math:`1 - \cos(a, b)` between the vectors along ``axis``.
 
     With predictions :math:`a` (``predictions``) and targets :math:`b`
@@ -128,7 +130,11 @@ def cosine_distance(predictions, targets, /, *, eps=1e-12, axis=-1, where=None, 
     if valid is not None:
         loss = xp.where(xp.any(valid, axis=-1), loss, 0.0)
     return reduce(
-        xp, poison_rows(xp, loss, poison_options(xp, backend, None, eps)), reduction, count=count
+        xp,
+        poison_rows(xp, loss, poison_options(xp, backend, None, eps)),
+        reduction,
+        count=count,
+        sample_weight=sample_weight,
     )
 
 
@@ -158,7 +164,9 @@ def _floored_norm(xp, v, eps):
     bench=lambda b: (b.logits, b.targets, b.signs, {}),
     timed_against={"torch": lambda m, a, b, y: m.F.cosine_embedding_loss(a, b, y)},
 )
-def cosine_embedding_loss(x1, x2, labels, /, *, margin=0.0, axis=-1, reduction="mean"):
+def cosine_embedding_loss(
+    x1, x2, labels, /, *, margin=0.0, axis=-1, sample_weight=None, reduction="mean"
+):
     r"""Cosine embedding loss: similar pairs to cosine 1, dissimilar ones below ``margin``.
 
     With the vectors :math:`a` (``x1``) and :math:`b` (``x2``) along
@@ -224,4 +232,9 @@ def cosine_embedding_loss(x1, x2, labels, /, *, margin=0.0, axis=-1, reduction="
     cosine = xp.sum(a * b, axis=-1) / xp.sqrt(squares)
     dissimilar = cosine - margin
     loss = xp.where(y > 0, 1 - cosine, xp.where(dissimilar > 0, dissimilar, 0.0))
-    return reduce(xp, poison_rows(xp, loss, poison_options(xp, backend, bad, margin)), reduction)
+    return reduce(
+        xp,
+        poison_rows(xp, loss, poison_options(xp, backend, bad, margin)),
+        reduction,
+        sample_weight=sample_weight,
+    )

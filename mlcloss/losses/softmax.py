@@ -132,6 +132,7 @@ def softmax_cross_entropy(
     ignore_index=None,
     where=None,
     z_loss=0.0,
+    sample_weight=None,
     reduction="mean",
 ):
     r"""Softmax cross-entropy with class-index or probability labels.
@@ -316,6 +317,7 @@ def softmax_cross_entropy(
             reduction=reduction,
             count=count,
             bad=bad,
+            sample_weight=sample_weight,
         )
 
     _check_probability_labels(xp, labels, logits, ignore_index)
@@ -338,6 +340,7 @@ def softmax_cross_entropy(
         reduction=reduction,
         count=count,
         bad=bad,
+        sample_weight=sample_weight,
     )
 
 
@@ -451,7 +454,15 @@ _PROBABILITY_ROWS = Rows(_probability_rows, _probability_gradient, autodiff=JAX)
     timed_against={"torch": lambda m, x, t: m.F.nll_loss(x, t)},
 )
 def nll_loss(
-    log_probs, labels, /, *, axis=-1, class_weights=None, ignore_index=None, reduction="mean"
+    log_probs,
+    labels,
+    /,
+    *,
+    axis=-1,
+    class_weights=None,
+    ignore_index=None,
+    sample_weight=None,
+    reduction="mean",
 ):
     r"""Negative log-likelihood of class indices given log-probabilities.
 
@@ -537,6 +548,7 @@ def nll_loss(
         reduction=reduction,
         count=None if label_weight is None else xp.sum(label_weight),
         bad=bad,
+        sample_weight=sample_weight,
     )
 
 
@@ -614,6 +626,7 @@ def softmax_focal_loss(
     class_weights=None,
     ignore_index=None,
     label_smoothing=0.0,
+    sample_weight=None,
     reduction="mean",
 ):
     r"""Focal loss over a softmax: cross-entropy down-weighted on easy classes.
@@ -670,7 +683,8 @@ def softmax_focal_loss(
         share.
     reduction : {"mean", "sum", "none"}
         ``"none"`` keeps one loss per row (0 on ignored rows), ``"sum"``
-        adds them and ``"mean"`` averages them as above.
+        adds them and ``"mean"`` divides that sum by the rows kept (with
+        integer labels and ``class_weights``, by their summed :math:`w_y`).
 
     Returns
     -------
@@ -765,6 +779,7 @@ def softmax_focal_loss(
         reduction=reduction,
         count=count,
         bad=bad,
+        sample_weight=sample_weight,
     )
 
 
@@ -856,7 +871,15 @@ _FOCAL_ROWS = Rows(_focal_rows, _focal_gradient, autodiff=EAGER)
     },
 )
 def kl_divergence(
-    logits, target_probs, /, *, log_target=False, axis=-1, where=None, reduction="mean"
+    logits,
+    target_probs,
+    /,
+    *,
+    log_target=False,
+    axis=-1,
+    where=None,
+    sample_weight=None,
+    reduction="mean",
 ):
     r"""Kullback-Leibler divergence KL(t ‖ softmax(s)) per row.
 
@@ -958,6 +981,7 @@ def kl_divergence(
         reduction=reduction,
         count=count,
         bad=bad,
+        sample_weight=sample_weight,
     )
 
 

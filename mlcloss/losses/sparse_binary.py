@@ -112,6 +112,7 @@ def sparse_sigmoid_cross_entropy(
     keep_mass=False,
     ignore_index=None,
     where=None,
+    sample_weight=None,
     reduction="mean",
 ):
     r"""Sigmoid cross-entropy with the positives given as index lists.
@@ -183,7 +184,7 @@ def sparse_sigmoid_cross_entropy(
     positive, _, _ = sigmoid_inputs(xp, backend, logits, one, None, **options)
     return sparse_finish(
         xp, backend, _SPARSE_SIGMOID_ROWS, logits, index, keep, negative, positive,
-        options={}, valid=valid, bad=bad, reduction=reduction,
+        options={}, valid=valid, bad=bad, reduction=reduction, sample_weight=sample_weight,
     )  # fmt: skip
 
 
@@ -195,7 +196,16 @@ def sparse_sigmoid_cross_entropy(
     bench=lambda b: (b.logits, b.top_k(8), {}),
 )
 def sparse_sigmoid_focal_loss(
-    logits, labels, /, *, alpha=0.25, gamma=2.0, ignore_index=None, where=None, reduction="mean"
+    logits,
+    labels,
+    /,
+    *,
+    alpha=0.25,
+    gamma=2.0,
+    ignore_index=None,
+    where=None,
+    sample_weight=None,
+    reduction="mean",
 ):
     r"""Sigmoid focal loss with the positives given as index lists.
 
@@ -246,7 +256,7 @@ def sparse_sigmoid_focal_loss(
     positive, _, _ = focal_inputs(xp, backend, logits, one, None, alpha=alpha, gamma=gamma)
     return sparse_finish(
         xp, backend, _SPARSE_FOCAL_ROWS, logits, index, keep, negative, positive,
-        options=options, valid=valid, bad=bad, reduction=reduction,
+        options=options, valid=valid, bad=bad, reduction=reduction, sample_weight=sample_weight,
     )  # fmt: skip
 
 
@@ -267,6 +277,7 @@ def sparse_asymmetric_loss(
     clip=0.05,
     ignore_index=None,
     where=None,
+    sample_weight=None,
     reduction="mean",
 ):
     r"""Asymmetric loss (ASL) with the positives given as index lists.
@@ -327,7 +338,7 @@ def sparse_asymmetric_loss(
     positive = {"t": one}
     return sparse_finish(
         xp, backend, _SPARSE_ASL_ROWS, logits, index, keep, negative, positive,
-        options=options, valid=valid, bad=bad, reduction=reduction,
+        options=options, valid=valid, bad=bad, reduction=reduction, sample_weight=sample_weight,
     )  # fmt: skip
 
 
